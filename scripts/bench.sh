@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# npm run bench: private Redis and PostgreSQL (unless BENCH_REDIS_URL / BENCH_DATABASE_URL are set),
+# a fresh build, then bench/run.ts. Arguments are passed on, e.g. npm run bench -- --seconds 20.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/services.sh
+
+[ -d node_modules ] || npm ci --no-audit --no-fund
+npm run build >/dev/null
+
+started=()
+cleanup() { for s in "${started[@]}"; do "stop_$s" bench; done; }
+trap cleanup EXIT
+if [ -z "${BENCH_REDIS_URL:-}" ] || [ -z "${BENCH_DATABASE_URL:-}" ]; then ensure_packages; fi
+if [ -z "${BENCH_REDIS_URL:-}" ]; then BENCH_REDIS_URL=$(start_redis bench 6392); started+=(redis); fi
+if [ -z "${BENCH_DATABASE_URL:-}" ]; then
+  BENCH_DATABASE_URL="$(start_postgres bench 5442 '-c max_connections=200 -c shared_buffers=256MB -c max_wal_size=2GB -c wal_buffers=16MB')/floodgate_bench"; started+=(postgres)
+fi
+export BENCH_REDIS_URL BENCH_DATABASE_URL
+node --import tsx bench/run.ts "$@"

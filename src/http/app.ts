@@ -1,0 +1,131 @@
+import { createServer } from 'node:http';
+import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Context } from '../context.js';
+import { claimRoutes } from '../claims/routes.js';
+import { partnerRoutes } from '../partners/routes.js';
+import { metricsRoutes } from '../metrics/routes.js';
+import { webRoutes } from '../web/routes.js';
+import { answerEntryDirectly, type RouteFallback } from '../waiting-room/fast-enter.js';
+import { answerPollFromCache } from '../waiting-room/fast-poll.js';
+import { waitingRoomRoutes } from '../waiting-room/routes.js';
+import { healthRoutes, type Lifecycle } from './health.js';
+import { AppError, errorBody } from './errors.js';
+
+/** Builds the HTTP application without listening, so tests can `inject()` requests. */
+declare module 'fastify' {
+  interface FastifyInstance {
+    lifecycle: Lifecycle;
+  }
+}
+
+export async function buildApp(ctx: Context): Promise<FastifyInstance> {
+  let toRoute: RouteFallback = (_req, res) => res.destroy();
+  const app = Fastify({
+    loggerInstance: ctx.log,
+    // Logging two lines per request costs more than the request itself on the hot path; errors
+    // and slow requests are still logged, with the request id.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 16 * 1024,
+    // Every body has a schema that rejects unknown keys, "__proto__" and "constructor" included,
+    // so the JSON parser's own scan for them is redundant work on every request.
+    onProtoPoisoning: 'ignore',
+    onConstructorPoisoning: 'ignore',
+    return503OnClosing: true,
+    // The shortcuts of the two surge requests (waiting-room/fast-poll.ts, fast-enter.ts); whatever
+    // they do not answer goes to Fastify. inject() in tests bypasses them.
+    serverFactory: (handler) =>
+      createServer((req, res) => {
+        if (answerPollFromCache(ctx.waitingRoom, ctx.metrics, req, res)) return;
+        if (answerEntryDirectly(ctx.waitingRoom, ctx.metrics, toRoute, req, res)) return;
+        handler(req, res);
+      }),
+    ajv: {
+      // Reject unknown fields instead of silently dropping them, and never coerce "5" into 5.
+      customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false },
+    },
+  });
+
+  // Only JSON bodies are accepted: anything else is a 415, not a string that fails validation.
+  app.removeContentTypeParser('text/plain');
+
+  // A request whose body a shortcut already read is replayed into the route, and its answer relayed.
+  toRoute = (req, res, body) => {
+    app
+      .inject({ method: req.method as 'POST', url: req.url!, headers: req.headers, payload: body })
+      .then((answer) => {
+        res.writeHead(answer.statusCode, answer.headers as Record<string, string>);
+        res.end(answer.rawPayload);
+      })
+      .catch(() => res.destroy());
+  };
+
+  const lifecycle: Lifecycle = { draining: false };
+  app.decorate('lifecycle', lifecycle);
+
+  app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
+    if (error instanceof AppError) {
+      return reply.code(error.status).send(errorBody(error.code, error.message, error.details));
+    }
+    if (error.validation) {
+      return reply.code(400).send(errorBody('invalid_request', error.message));
+    }
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.code(413).send(errorBody('payload_too_large', 'The body is larger than 16 KiB'));
+    }
+    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return reply.code(415).send(errorBody('unsupported_media_type', 'Send the body as application/json'));
+    }
+    if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError) {
+      return reply.code(400).send(errorBody('invalid_json', 'The body is not valid JSON'));
+    }
+    if (isDependencyDown(error)) {
+      ctx.metrics.dependencyErrors.inc({ dependency: /redis|Connection is closed|max retries/i.test(error.message) ? 'redis' : 'postgres' });
+      request.log.warn({ err: error }, 'dependency unavailable');
+      return reply.code(503).header('retry-after', '1').send(errorBody('unavailable', 'A dependency is unavailable; retry shortly'));
+    }
+    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+      return reply.code(error.statusCode).send(errorBody('invalid_request', error.message));
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return reply.code(500).send(errorBody('internal_error', 'Something went wrong on our side'));
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send(errorBody('not_found', `No route for ${request.method} ${request.url.split('?')[0]}`));
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Floodgate', version: '0.1.0', description: 'Waiting room and first-come claims' },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  healthRoutes(app, ctx, lifecycle);
+  metricsRoutes(app, ctx);
+  webRoutes(app);
+  app.get('/.well-known/jwks.json', { schema: { tags: ['tokens'] } }, async (_request, reply) => {
+    reply.header('cache-control', 'public, max-age=300');
+    return ctx.keystore.publicJwks;
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  waitingRoomRoutes(app, ctx.waitingRoom, ctx.config.adminToken);
+  partnerRoutes(app, ctx.apiKeys, ctx.config.adminToken);
+  claimRoutes(app, { claims: ctx.claims, apiKeys: ctx.apiKeys, waitingRoom: ctx.waitingRoom, adminToken: ctx.config.adminToken });
+
+  return app;
+}
+
+/** PostgreSQL or Redis unreachable: a 503 to retry, not a 500 bug. */
+function isDependencyDown(error: { code?: unknown; message?: string }): boolean {
+  const code = typeof error.code === 'string' ? error.code : '';
+  return (
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08006', '08001', '08003'].includes(code) ||
+    /Connection terminated|connect ECONNREFUSED|Connection is closed|max retries per request/i.test(error.message ?? '')
+  );
+}

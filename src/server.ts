@@ -1,0 +1,60 @@
+import type { Config } from './config.js';
+import { openContext, type Context } from './context.js';
+import { createPool } from './db/pool.js';
+import { ensureDatabase, migrate } from './db/migrate.js';
+import { buildApp } from './http/app.js';
+import { Loops } from './background.js';
+import { startClaimsLoops } from './claims/background.js';
+import { startWaitingRoomLoops } from './waiting-room/background.js';
+
+export interface ServeOptions {
+  /** Run migrations before serving (default true: one command brings an instance up). */
+  migrate?: boolean;
+  /** Seconds to keep answering (readiness failing) after SIGTERM before closing the listener. */
+  drainSeconds?: number;
+}
+
+/** Starts one instance: API, admission loop and cleanup. Resolves once listening. */
+export async function serve(config: Config, options: ServeOptions = {}) {
+  if (options.migrate ?? true) await prepareDatabase(config.databaseUrl);
+  const ctx = await openContext(config);
+  const app = await buildApp(ctx);
+  const loops = startBackground(ctx);
+  await app.listen({ port: config.port, host: config.host });
+
+  let stopping: Promise<void> | null = null;
+  const stop = (signal: string) =>
+    (stopping ??= (async () => {
+      app.log.info({ signal }, 'draining');
+      app.lifecycle.draining = true;
+      await new Promise((resolve) => setTimeout(resolve, (options.drainSeconds ?? 0) * 1000));
+      await app.close(); // stops accepting, waits for in-flight requests
+      await loops.stop();
+      await ctx.claims.writer.flush().catch(() => {});
+      await ctx.close();
+      app.log.info('stopped');
+    })());
+  process.once('SIGTERM', () => void stop('SIGTERM').then(() => process.exit(0)));
+  process.once('SIGINT', () => void stop('SIGINT').then(() => process.exit(0)));
+  return { app, ctx, stop };
+}
+
+export async function prepareDatabase(databaseUrl: string): Promise<string[]> {
+  await ensureDatabase(databaseUrl, (url) => createPool(url, 1));
+  const pool = createPool(databaseUrl, 1);
+  try {
+    return await migrate(pool);
+  } finally {
+    await pool.end();
+  }
+}
+
+/** Every instance's background work (no leader: each step is safe to run concurrently). */
+export function startBackground(ctx: Context): Loops {
+  const loops = new Loops(ctx.log);
+  startWaitingRoomLoops(loops, ctx.waitingRoom, ctx.rooms, ctx.config.admissionIntervalMs, (room, count) =>
+    ctx.metrics.admitted.inc({ room }, count),
+  );
+  startClaimsLoops(loops, ctx.claims, ctx.campaigns, ctx.outbox, ctx.apiKeys);
+  return loops;
+}

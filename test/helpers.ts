@@ -1,0 +1,175 @@
+import { randomBytes } from 'node:crypto';
+import { after, before } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { loadConfig, type Config } from '../src/config.js';
+import { openContext, type Context } from '../src/context.js';
+import { buildApp } from '../src/http/app.js';
+import { prepareDatabase } from '../src/server.js';
+import type { Loops } from '../src/background.js';
+import type { Clock } from '../src/clock.js';
+import { startBackground } from '../src/server.js';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+export const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the tests with npm test`);
+  return value;
+}
+
+let migrated: Promise<unknown> | null = null;
+
+/** A fresh key prefix per test file: tests never see, or delete, anything they did not create. */
+export function testPrefix(): string {
+  return `fgtest:${randomBytes(4).toString('hex')}`;
+}
+
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return loadConfig(
+    {
+      redisUrl: required('TEST_REDIS_URL'),
+      databaseUrl: required('TEST_DATABASE_URL'),
+      adminToken: ADMIN_TOKEN,
+      port: 0,
+      host: '127.0.0.1',
+      logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
+      ...overrides,
+    },
+    {},
+  );
+}
+
+export interface Instance {
+  app: FastifyInstance;
+  ctx: Context;
+  /** Null when started without background work. */
+  background: Loops | null;
+  close(): Promise<void>;
+}
+
+/** One Floodgate instance (app + background work) on the test Redis and PostgreSQL. */
+export async function startInstance(
+  overrides: Partial<Config> = {},
+  options: { background?: boolean; clock?: Clock } = {},
+): Promise<Instance> {
+  const config = testConfig(overrides);
+  migrated ??= prepareDatabase(config.databaseUrl);
+  await migrated;
+  const ctx = await openContext(config, options.clock ? { clock: options.clock } : {});
+  const app = await buildApp(ctx);
+  await app.ready();
+  const background = (options.background ?? true) ? startBackground(ctx) : null;
+  return {
+    app,
+    ctx,
+    background,
+    async close() {
+      await background?.stop();
+      await app.close();
+      await ctx.claims.writer.flush().catch(() => {});
+      ctx.claims.writer.stop();
+      await ctx.close();
+    },
+  };
+}
+
+/** Deletes every key under the prefix (SCAN, never FLUSH: other data may share this Redis). */
+export async function deletePrefix(prefix: string): Promise<void> {
+  const redis = new Redis(required('TEST_REDIS_URL'));
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export function uniqueId(label: string): string {
+  return `${label}-${randomBytes(4).toString('hex')}`;
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` until it returns a value (not undefined), or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 5000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+    await sleep(everyMs);
+  }
+}
+
+export async function createRoom(app: FastifyInstance, body: Record<string, unknown>) {
+  const res = await app.inject({ method: 'POST', url: '/v1/rooms', headers: admin, payload: body });
+  if (res.statusCode !== 201) throw new Error(`room creation failed: ${res.statusCode} ${res.body}`);
+  return res.json();
+}
+
+export async function enter(app: FastifyInstance, roomId: string, userId: string) {
+  const res = await app.inject({ method: 'POST', url: `/v1/rooms/${roomId}/tickets`, payload: { userId } });
+  return { status: res.statusCode, body: res.json() };
+}
+
+export async function poll(app: FastifyInstance, roomId: string, ticketId: string) {
+  const res = await app.inject({ method: 'GET', url: `/v1/rooms/${roomId}/tickets/${ticketId}` });
+  return { status: res.statusCode, body: res.json() };
+}
+
+/**
+ * Registers before/after hooks for the enclosing suite: one instance under a fresh key prefix,
+ * closed and its keys deleted afterwards. The returned object reaches the instance once started.
+ */
+export function useInstance(overrides: Partial<Config> = {}, options: { background?: boolean; clock?: Clock } = {}): Instance & { prefix: string } {
+  const prefix = testPrefix();
+  let started: Instance | undefined;
+  before(async () => {
+    started = await startInstance({ redisPrefix: prefix, ...overrides }, options);
+  });
+  after(async () => {
+    await started?.close();
+    await deletePrefix(prefix);
+  });
+  const get = () => {
+    if (!started) throw new Error('the instance is not started yet (use it inside a test)');
+    return started;
+  };
+  return {
+    prefix,
+    get app() {
+      return get().app;
+    },
+    get ctx() {
+      return get().ctx;
+    },
+    get background() {
+      return get().background;
+    },
+    close: () => get().close(),
+  };
+}
+
+/** Environment for a `floodgate` CLI child process on the test Redis and PostgreSQL. */
+export function cliEnv(prefix: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    REDIS_URL: required('TEST_REDIS_URL'),
+    DATABASE_URL: required('TEST_DATABASE_URL'),
+    FLOODGATE_ADMIN_TOKEN: ADMIN_TOKEN,
+    FLOODGATE_REDIS_PREFIX: prefix,
+    LOG_LEVEL: 'warn',
+    ...extra,
+  };
+}
