@@ -1,0 +1,40 @@
+import type { Loops } from '../background.js';
+import type { RoomRepository } from './repository.js';
+import type { WaitingRoomService } from './service.js';
+
+// Rooms created on another instance are picked up within this time (this instance's own at once).
+const ROOM_LIST_REFRESH_MS = 1_000;
+const SEEN_FLUSH_MS = 1_000;
+
+/**
+ * The waiting room's background work, run by every instance: the admission step of every room,
+ * and the flush of poll times. No leader: the admission script is safe under any number of
+ * concurrent callers.
+ */
+export function startWaitingRoomLoops(
+  loops: Loops,
+  service: WaitingRoomService,
+  rooms: RoomRepository,
+  intervalMs: number,
+  onAdmitted: (roomId: string, count: number) => void = () => {},
+): void {
+  let roomIds: string[] = [];
+  let fetchedAt = 0;
+  loops.every('admission', intervalMs, async () => {
+    if (Date.now() - fetchedAt > ROOM_LIST_REFRESH_MS || service.roomsChanged) {
+      service.roomsChanged = false;
+      roomIds = (await rooms.list()).map((r) => r.id);
+      fetchedAt = Date.now();
+    }
+    for (const roomId of roomIds) {
+      const result = await service.admit(roomId);
+      if (result && result.admitted > 0) onAdmitted(roomId, result.admitted);
+      if (result === null) {
+        // Redis lost this room: restore its configuration from the record.
+        const record = await rooms.get(roomId);
+        if (record) await service.writeConfig(record);
+      }
+    }
+  });
+  loops.every('poll-times', SEEN_FLUSH_MS, () => service.seen.flush());
+}

@@ -1,0 +1,96 @@
+import type { Pool } from '../db/pool.js';
+import type { RoomConfig } from './domain/room-config.js';
+
+/** A room as recorded in PostgreSQL. */
+export interface RoomRecord extends RoomConfig {
+  shuffleSeed: string;
+  createdAt: Date;
+}
+
+interface RoomRow {
+  id: string;
+  admit_per_second: number;
+  max_active: number;
+  session_seconds: number;
+  max_extensions: number;
+  arrival_seconds: number;
+  abandon_after_seconds: number | null;
+  opens_at: Date | null;
+  prequeue: 'fifo' | 'shuffle';
+  shuffle_seed: string;
+  target_url: string | null;
+  paused: boolean;
+  created_at: Date;
+}
+
+function fromRow(row: RoomRow): RoomRecord {
+  return {
+    id: row.id,
+    admitPerSecond: row.admit_per_second,
+    maxActive: row.max_active,
+    sessionSeconds: row.session_seconds,
+    maxExtensions: row.max_extensions,
+    arrivalSeconds: row.arrival_seconds,
+    abandonAfterSeconds: row.abandon_after_seconds,
+    opensAt: row.opens_at,
+    prequeue: row.prequeue,
+    shuffleSeed: row.shuffle_seed,
+    targetUrl: row.target_url,
+    paused: row.paused,
+    createdAt: row.created_at,
+  };
+}
+
+export class RoomRepository {
+  constructor(private readonly pool: Pool) {}
+
+  /** Inserts the room; null when one with the same id exists. */
+  async insert(room: RoomConfig, shuffleSeed: string): Promise<RoomRecord | null> {
+    const result = await this.pool.query<RoomRow>(
+      `INSERT INTO rooms (id, admit_per_second, max_active, session_seconds, max_extensions, arrival_seconds,
+                          abandon_after_seconds, opens_at, prequeue, shuffle_seed, target_url)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+       ON CONFLICT (id) DO NOTHING
+       RETURNING *`,
+      [
+        room.id,
+        room.admitPerSecond,
+        room.maxActive,
+        room.sessionSeconds,
+        room.maxExtensions,
+        room.arrivalSeconds,
+        room.abandonAfterSeconds,
+        room.opensAt,
+        room.prequeue,
+        shuffleSeed,
+        room.targetUrl,
+      ],
+    );
+    return result.rows[0] ? fromRow(result.rows[0]) : null;
+  }
+
+  async get(id: string): Promise<RoomRecord | null> {
+    const result = await this.pool.query<RoomRow>('SELECT * FROM rooms WHERE id = $1', [id]);
+    return result.rows[0] ? fromRow(result.rows[0]) : null;
+  }
+
+  async list(): Promise<RoomRecord[]> {
+    const result = await this.pool.query<RoomRow>('SELECT * FROM rooms ORDER BY created_at');
+    return result.rows.map(fromRow);
+  }
+
+  async update(
+    id: string,
+    changes: { admitPerSecond?: number; maxActive?: number; paused?: boolean },
+  ): Promise<RoomRecord | null> {
+    const result = await this.pool.query<RoomRow>(
+      `UPDATE rooms SET admit_per_second = COALESCE($2, admit_per_second),
+                        max_active = COALESCE($3, max_active),
+                        paused = COALESCE($4, paused),
+                        updated_at = now()
+        WHERE id = $1 RETURNING *`,
+      [id, changes.admitPerSecond ?? null, changes.maxActive ?? null, changes.paused ?? null],
+    );
+    return result.rows[0] ? fromRow(result.rows[0]) : null;
+  }
+}

@@ -1,0 +1,116 @@
+import type { Redis } from 'ioredis';
+import { RateWindow } from './domain/polling.js';
+import { issuedToPlace } from './domain/shuffle.js';
+import { roomKeys } from './keys.js';
+
+/** A room's configuration and counters as this instance last read them from Redis. */
+export interface RoomView {
+  roomId: string;
+  admitPerSecond: number;
+  maxActive: number;
+  sessionMs: number;
+  maxExtensions: number;
+  abandonAfterSeconds: number | null;
+  opensAt: number;
+  prequeue: 'fifo' | 'shuffle';
+  seed: string;
+  paused: boolean;
+  targetUrl: string | null;
+  issued: number;
+  served: number;
+  opened: boolean;
+  prequeueSize: number;
+  admittedTotal: number;
+  leftWaiting: number;
+  active: number;
+  fetchedAt: number;
+  rate: RateWindow;
+}
+
+/** Queue place of a ticket; null while a shuffled pre-queue's order is not fixed yet. */
+export function placeOf(view: RoomView, ticketNo: number): number | null {
+  if (view.prequeue === 'fifo') return ticketNo;
+  if (!view.opened) return null;
+  if (ticketNo > view.prequeueSize) return ticketNo;
+  return issuedToPlace(ticketNo, view.prequeueSize, view.seed);
+}
+
+/**
+ * Caches each room's counters for a few hundred milliseconds, so that a poll for a waiting ticket
+ * is answered without a Redis round trip: its position is `place - served`, O(1). Concurrent
+ * misses share one read.
+ */
+export class RoomViews {
+  private readonly views = new Map<string, RoomView>();
+  private readonly inflight = new Map<string, Promise<RoomView | null>>();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly maxAgeMs: number,
+  ) {}
+
+  async get(roomId: string, options: { fresh?: boolean } = {}): Promise<RoomView | null> {
+    const cached = this.views.get(roomId);
+    if (!options.fresh && cached && Date.now() - cached.fetchedAt < this.maxAgeMs) return cached;
+    let pending = this.inflight.get(roomId);
+    if (!pending) {
+      pending = this.read(roomId).finally(() => this.inflight.delete(roomId));
+      this.inflight.set(roomId, pending);
+    }
+    return pending;
+  }
+
+  /** The cached view if it is fresh enough, without waiting: null otherwise. */
+  peek(roomId: string): RoomView | null {
+    const cached = this.views.get(roomId);
+    return cached && Date.now() - cached.fetchedAt < this.maxAgeMs ? cached : null;
+  }
+
+  forget(roomId: string): void {
+    this.views.delete(roomId);
+  }
+
+  private async read(roomId: string): Promise<RoomView | null> {
+    const keys = roomKeys(this.prefix, roomId);
+    const [cfgResult, stResult, activeResult] = (await this.redis
+      .pipeline()
+      .hgetall(keys.cfg)
+      .hmget(keys.st, 'issued', 'served', 'opened', 'prequeueSize', 'admittedTotal', 'leftWaiting')
+      .zcard(keys.active)
+      .exec())!;
+    const cfg = cfgResult![1] as Record<string, string>;
+    if (!cfg.admitPerSecond) {
+      this.views.delete(roomId);
+      return null;
+    }
+    const st = (stResult![1] as Array<string | null>).map((v) => Number(v ?? 0));
+    const now = Date.now();
+    const previous = this.views.get(roomId);
+    const view: RoomView = {
+      roomId,
+      admitPerSecond: Number(cfg.admitPerSecond),
+      maxActive: Number(cfg.maxActive),
+      sessionMs: Number(cfg.sessionMs),
+      maxExtensions: Number(cfg.maxExtensions),
+      abandonAfterSeconds: Number(cfg.abandonMs) > 0 ? Number(cfg.abandonMs) / 1000 : null,
+      opensAt: Number(cfg.opensAt),
+      prequeue: cfg.prequeue === 'shuffle' ? 'shuffle' : 'fifo',
+      seed: cfg.seed ?? '',
+      paused: cfg.paused === '1',
+      targetUrl: cfg.targetUrl || null,
+      issued: st[0]!,
+      served: st[1]!,
+      opened: st[2] === 1,
+      prequeueSize: st[3]!,
+      admittedTotal: st[4]!,
+      leftWaiting: st[5]!,
+      active: Number(activeResult![1]),
+      fetchedAt: now,
+      rate: previous?.rate ?? new RateWindow(),
+    };
+    view.rate.add(now, view.admittedTotal);
+    this.views.set(roomId, view);
+    return view;
+  }
+}

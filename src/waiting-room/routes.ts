@@ -1,0 +1,159 @@
+import type { FastifyInstance } from 'fastify';
+import { adminAuth, bearer } from '../http/admin-auth.js';
+import { AppError } from '../http/errors.js';
+import type { NewRoomInput } from './domain/room-config.js';
+import type { RoomRecord } from './repository.js';
+import type { RoomView } from './room-view.js';
+import {
+  createRoomBody,
+  enterBody,
+  errorResponses,
+  roomParams,
+  roomResponse,
+  sessionResponse,
+  ticketParams,
+  ticketResponse,
+  updateRoomBody,
+  verifyBody,
+} from './schemas.js';
+import { WaitingRoomService, type RoomStats } from './service.js';
+
+function roomBody(record: RoomRecord, view: RoomView | null, stats: RoomStats | null) {
+  const { shuffleSeed: _secret, ...config } = record;
+  return {
+    ...config,
+    opensAt: record.opensAt?.toISOString() ?? null,
+    createdAt: record.createdAt.toISOString(),
+    ...(stats ? { stats } : {}),
+    shuffle: view ? WaitingRoomService.shuffleInfo(record, view) : null,
+  };
+}
+
+export function waitingRoomRoutes(app: FastifyInstance, service: WaitingRoomService, adminToken: string | undefined) {
+  const admin = adminAuth(adminToken);
+  const tags = ['waiting room'];
+
+  app.post<{ Body: NewRoomInput }>(
+    '/v1/rooms',
+    { onRequest: admin, schema: { tags, body: createRoomBody, response: { 201: roomResponse, ...errorResponses } } },
+    async (request, reply) => {
+      const record = await service.createRoom(request.body);
+      const { view, stats } = await service.describeRoom(record.id);
+      return reply.code(201).send(roomBody(record, view, stats));
+    },
+  );
+
+  app.get(
+    '/v1/rooms',
+    {
+      onRequest: admin,
+      schema: { tags, response: { 200: { type: 'object', properties: { rooms: { type: 'array', items: roomResponse } } }, ...errorResponses } },
+    },
+    async () => {
+      const records = await service.listRooms();
+      const rooms = await Promise.all(
+        records.map(async (r) => {
+          const { record, view, stats } = await service.describeRecord(r);
+          return roomBody(record, view, stats);
+        }),
+      );
+      return { rooms };
+    },
+  );
+
+  app.get<{ Params: { roomId: string } }>(
+    '/v1/rooms/:roomId',
+    { onRequest: admin, schema: { tags, params: roomParams, response: { 200: roomResponse, ...errorResponses } } },
+    async (request) => {
+      const { record, view, stats } = await service.describeRoom(request.params.roomId);
+      return roomBody(record, view, stats);
+    },
+  );
+
+  app.patch<{ Params: { roomId: string }; Body: { admitPerSecond?: number; maxActive?: number; paused?: boolean } }>(
+    '/v1/rooms/:roomId',
+    {
+      onRequest: admin,
+      schema: { tags, params: roomParams, body: updateRoomBody, response: { 200: roomResponse, ...errorResponses } },
+    },
+    async (request) => {
+      await service.updateRoom(request.params.roomId, request.body);
+      const { record, view, stats } = await service.describeRoom(request.params.roomId);
+      return roomBody(record, view, stats);
+    },
+  );
+
+  app.post<{ Params: { roomId: string }; Body: { userId: string } }>(
+    '/v1/rooms/:roomId/tickets',
+    {
+      schema: {
+        tags,
+        params: roomParams,
+        body: enterBody,
+        response: { 200: ticketResponse, 201: ticketResponse, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { created, ticket } = await service.enter(request.params.roomId, request.body.userId);
+      return reply.code(created ? 201 : 200).send(ticket);
+    },
+  );
+
+  app.get<{ Params: { roomId: string; ticketId: string } }>(
+    '/v1/rooms/:roomId/tickets/:ticketId',
+    { schema: { tags, params: ticketParams, response: { 200: ticketResponse, ...errorResponses } } },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      return service.poll(request.params.roomId, request.params.ticketId);
+    },
+  );
+
+  app.delete<{ Params: { roomId: string; ticketId: string } }>(
+    '/v1/rooms/:roomId/tickets/:ticketId',
+    { schema: { tags, params: ticketParams, response: errorResponses } },
+    async (request, reply) => {
+      await service.leave(request.params.roomId, request.params.ticketId);
+      return reply.code(204).send();
+    },
+  );
+
+  app.post<{ Params: { roomId: string } }>(
+    '/v1/rooms/:roomId/sessions/extend',
+    { schema: { tags, params: roomParams, response: { 200: sessionResponse, ...errorResponses } } },
+    async (request) => service.extend(request.params.roomId, bearer(request)),
+  );
+
+  app.post<{ Params: { roomId: string } }>(
+    '/v1/rooms/:roomId/sessions/complete',
+    { schema: { tags, params: roomParams, response: errorResponses } },
+    async (request, reply) => {
+      await service.complete(request.params.roomId, bearer(request));
+      return reply.code(204).send();
+    },
+  );
+
+  app.post<{ Body: { token: string } }>(
+    '/v1/tokens/verify',
+    {
+      schema: {
+        tags: ['tokens'],
+        body: verifyBody,
+        response: {
+          200: {
+            type: 'object',
+            properties: { valid: { type: 'boolean' }, claims: { type: 'object', additionalProperties: true } },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const claims = await service.verify(request.body.token);
+      if (!claims) throw new AppError('invalid_token');
+      return {
+        valid: true,
+        claims: { ...claims, issuedAt: new Date(claims.issuedAt).toISOString(), expiresAt: new Date(claims.expiresAt).toISOString() },
+      };
+    },
+  );
+}

@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { roomKeys } from '../../src/waiting-room/keys.js';
+import {
+  createRoom,
+  deletePrefix,
+  enter,
+  eventually,
+  poll,
+  sleep,
+  startInstance,
+  testPrefix,
+  uniqueId,
+  type Instance,
+} from '../helpers.js';
+
+describe('waiting room: admission', () => {
+  const prefix = testPrefix();
+  let first: Instance;
+  let second: Instance;
+
+  before(async () => {
+    // Two instances on the same Redis and PostgreSQL, both running admission, and fast, so that
+    // their steps interleave as much as possible.
+    first = await startInstance({ redisPrefix: prefix, admissionIntervalMs: 20 });
+    second = await startInstance({ redisPrefix: prefix, admissionIntervalMs: 20 });
+  });
+  after(async () => {
+    await Promise.all([first.close(), second.close()]);
+    await deletePrefix(prefix);
+  });
+
+  it('admits in ticket order: the admitted set is always a prefix of the queue', async () => {
+    const { id } = await createRoom(first.app, { id: uniqueId('fifo'), admitPerSecond: 15, maxActive: 1000, sessionSeconds: 60 });
+    const tickets: string[] = [];
+    for (let i = 0; i < 30; i++) tickets.push((await enter(i % 2 ? first.app : second.app, id, `user-${i}`)).body.ticketId);
+
+    const seenAdmittedCounts = new Set<number>();
+    const deadline = Date.now() + 2500;
+    while (Date.now() < deadline) {
+      const states = await Promise.all(tickets.map(async (t) => (await poll(first.app, id, t)).body.state));
+      const admitted = states.filter((s) => s === 'admitted').length;
+      // every ticket before the last admitted one is admitted, every one after it is waiting
+      assert.deepEqual(states, [...Array(admitted).fill('admitted'), ...Array(30 - admitted).fill('waiting')]);
+      seenAdmittedCounts.add(admitted);
+      await sleep(100);
+    }
+    assert.ok(seenAdmittedCounts.size >= 5, `admission should progress gradually, saw ${[...seenAdmittedCounts]}`);
+  });
+
+  it('two instances admitting concurrently respect the rate and maxActive', async () => {
+    const rate = 20;
+    const maxActive = 25;
+    const { id } = await createRoom(first.app, { id: uniqueId('bounds'), admitPerSecond: rate, maxActive, sessionSeconds: 60 });
+    const keys = roomKeys(prefix, id);
+    for (let i = 0; i < 120; i++) await enter(i % 2 ? first.app : second.app, id, `user-${i}`);
+
+    const redis = first.ctx.redis;
+    const admittedTotal = async () => Number((await redis.hget(keys.st, 'admittedTotal')) ?? 0);
+    await eventually(async () => ((await admittedTotal()) > 0 ? true : undefined));
+    const start = Date.now();
+    const base = await admittedTotal();
+    const samples: Array<{ at: number; admitted: number; active: number }> = [];
+    while (Date.now() - start < 3000) {
+      const [admitted, active] = await Promise.all([admittedTotal(), redis.zcard(keys.active)]);
+      samples.push({ at: Date.now() - start, admitted: admitted - base, active });
+      assert.ok(active <= maxActive, `active ${active} > maxActive ${maxActive}`);
+      await sleep(25);
+    }
+    for (const { at, admitted } of samples) {
+      // at most one second's worth banked, plus the rate over the elapsed time
+      assert.ok(admitted <= Math.ceil((rate * at) / 1000) + rate + 1, `${admitted} admitted after ${at} ms`);
+    }
+    // full until capacity frees up
+    const last = samples.at(-1)!;
+    assert.equal(last.active, maxActive);
+    assert.equal(await admittedTotal(), maxActive);
+
+    // sessions ending free slots, which are refilled, still never above maxActive
+    const statuses = await redis.hgetall(keys.status);
+    const admittedTickets = Object.keys(statuses).map(Number).sort((a, b) => a - b);
+    const pipeline = redis.pipeline();
+    for (const ticketNo of admittedTickets.slice(0, 10)) pipeline.hset(keys.status, ticketNo, 'C').zrem(keys.active, ticketNo);
+    await pipeline.exec();
+    await eventually(async () => ((await admittedTotal()) === maxActive + 10 ? true : undefined));
+    await sleep(300);
+    assert.equal(await redis.zcard(keys.active), maxActive);
+    assert.equal(await admittedTotal(), maxActive + 10);
+  });
+
+  it('paused rooms admit nobody; resuming admits again (PATCH takes effect within a second)', async () => {
+    const { id } = await createRoom(first.app, { id: uniqueId('pause'), admitPerSecond: 50, maxActive: 100, sessionSeconds: 60 });
+    const patch = (payload: object) =>
+      first.app.inject({ method: 'PATCH', url: `/v1/rooms/${id}`, headers: { authorization: 'Bearer test-admin-token-0123456789' }, payload });
+    assert.equal((await patch({ paused: true })).statusCode, 200);
+    const a = await enter(first.app, id, 'a');
+    await sleep(1000);
+    assert.equal((await poll(first.app, id, a.body.ticketId)).body.state, 'waiting');
+    const resumedAt = Date.now();
+    await patch({ paused: false });
+    await eventually(async () => ((await poll(second.app, id, a.body.ticketId)).body.state === 'admitted' ? true : undefined), 2000);
+    assert.ok(Date.now() - resumedAt < 1000 + 500);
+  });
+});
