@@ -1,0 +1,64 @@
+import { isTimeZone, type DailyRule } from './window.js';
+
+export interface CampaignConfig {
+  id: string;
+  stock: number;
+  perUserLimit: number;
+  opensAt: Date | null;
+  closesAt: Date | null;
+  daily: DailyRule | null;
+  roomId: string | null;
+  webhookUrl: string | null;
+}
+
+export interface NewCampaignInput {
+  id: string;
+  stock: number;
+  perUserLimit?: number;
+  opensAt?: string;
+  closesAt?: string;
+  daily?: { opensAt: string; closesAt?: string; timeZone: string; quota: number };
+  roomId?: string;
+  webhookUrl?: string;
+}
+
+function date(value: string | undefined, name: string): Date | null | { problem: string } {
+  if (value === undefined) return null;
+  const parsed = new Date(value);
+  return Number.isNaN(parsed.getTime()) ? { problem: `${name} must be an ISO 8601 date-time` } : parsed;
+}
+
+/** Checks what the JSON schema cannot, and fills in the defaults. */
+export function resolveNewCampaign(input: NewCampaignInput): CampaignConfig | { problem: string } {
+  const opensAt = date(input.opensAt, 'opensAt');
+  if (opensAt && 'problem' in opensAt) return opensAt;
+  const closesAt = date(input.closesAt, 'closesAt');
+  if (closesAt && 'problem' in closesAt) return closesAt;
+  if (opensAt && closesAt && closesAt <= opensAt) return { problem: 'closesAt must be after opensAt' };
+  if (input.daily) {
+    if (!isTimeZone(input.daily.timeZone)) return { problem: `unknown time zone "${input.daily.timeZone}"` };
+    if (input.daily.closesAt !== undefined && input.daily.closesAt <= input.daily.opensAt) {
+      return { problem: 'daily.closesAt must be after daily.opensAt (windows do not span midnight)' };
+    }
+  }
+  if (input.webhookUrl !== undefined) {
+    try {
+      const url = new URL(input.webhookUrl);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error();
+    } catch {
+      return { problem: 'webhookUrl must be an http(s) URL' };
+    }
+  }
+  return {
+    id: input.id,
+    stock: input.stock,
+    perUserLimit: input.perUserLimit ?? 1,
+    opensAt,
+    closesAt,
+    daily: input.daily
+      ? { opensAt: input.daily.opensAt, closesAt: input.daily.closesAt ?? null, timeZone: input.daily.timeZone, quota: input.daily.quota }
+      : null,
+    roomId: input.roomId ?? null,
+    webhookUrl: input.webhookUrl ?? null,
+  };
+}

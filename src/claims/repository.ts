@@ -1,0 +1,246 @@
+import type { Pool } from '../db/pool.js';
+import type { CampaignConfig } from './domain/campaign-config.js';
+
+export interface CampaignRecord extends CampaignConfig {
+  createdAt: Date;
+}
+
+/** A claim accepted in Redis, as the writer and the sweeper persist it. */
+export interface AcceptedClaim {
+  campaignId: string;
+  seq: number;
+  userId: string;
+  userClaimNo: number;
+  claimId: string;
+  day: string | null;
+  daySeq: number | null;
+  claimedAt: number;
+}
+
+export interface StoredClaim {
+  claimId: string;
+  campaignId: string;
+  userId: string;
+  seq: number;
+  status: 'confirmed';
+  claimedAt: Date;
+  redeemedAt: Date | null;
+}
+
+interface CampaignRow {
+  id: string;
+  stock: number;
+  per_user_limit: number;
+  opens_at: Date | null;
+  closes_at: Date | null;
+  daily_opens_at: string | null;
+  daily_closes_at: string | null;
+  daily_time_zone: string | null;
+  daily_quota: number;
+  room_id: string | null;
+  webhook_url: string | null;
+  created_at: Date;
+}
+
+function fromRow(row: CampaignRow): CampaignRecord {
+  return {
+    id: row.id,
+    stock: row.stock,
+    perUserLimit: row.per_user_limit,
+    opensAt: row.opens_at,
+    closesAt: row.closes_at,
+    daily: row.daily_opens_at
+      ? { opensAt: row.daily_opens_at, closesAt: row.daily_closes_at, timeZone: row.daily_time_zone!, quota: row.daily_quota }
+      : null,
+    roomId: row.room_id,
+    webhookUrl: row.webhook_url,
+    createdAt: row.created_at,
+  };
+}
+
+const CLAIM_COLUMNS = `claim_id AS "claimId", campaign_id AS "campaignId", user_id AS "userId", seq, status,
+  claimed_at AS "claimedAt", redeemed_at AS "redeemedAt"`;
+
+/**
+ * Accepted claims → rows, idempotently on (campaign, seq), with their webhook notifications
+ * (outbox) in the same statement, hence the same transaction. The campaign's limits are copied from
+ * the campaign row, and the constraints check them (see migrations/002_claims.sql).
+ */
+const PERSIST_CLAIMS = `
+WITH incoming AS (
+  SELECT campaign_id, seq, user_id, user_claim_no, claim_id, day, day_seq, to_timestamp(claimed_ms / 1000.0) AS claimed_at
+    FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::text[], $6::date[], $7::int[], $8::bigint[])
+      AS r(campaign_id, seq, user_id, user_claim_no, claim_id, day, day_seq, claimed_ms)
+), inserted AS (
+  INSERT INTO claims (campaign_id, seq, user_id, user_claim_no, claim_id, day, day_seq,
+                      stock, per_user_limit, daily_quota, claimed_at)
+  SELECT i.campaign_id, i.seq, i.user_id, i.user_claim_no, i.claim_id, i.day, i.day_seq,
+         c.stock, c.per_user_limit, c.daily_quota, i.claimed_at
+    FROM incoming i JOIN campaigns c ON c.id = i.campaign_id
+  ON CONFLICT (campaign_id, seq) DO NOTHING
+  RETURNING campaign_id, seq, user_id, claim_id, claimed_at
+), notified AS (
+  INSERT INTO outbox (topic, url, idempotency_key, payload)
+  SELECT 'claim.confirmed', c.webhook_url, 'claim.confirmed:' || n.claim_id,
+         jsonb_build_object('event', 'claim.confirmed', 'claimId', n.claim_id, 'campaignId', n.campaign_id,
+                            'userId', n.user_id, 'seq', n.seq, 'claimedAt', n.claimed_at)
+    FROM inserted n JOIN campaigns c ON c.id = n.campaign_id
+   WHERE c.webhook_url IS NOT NULL
+  ON CONFLICT (idempotency_key) DO NOTHING
+)
+SELECT claim_id FROM inserted`;
+
+/** Of the given claims, those stored exactly as given (same campaign, seq, user and claim number). */
+const REPLAYED_CLAIMS = `
+SELECT s.claim_id
+  FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::text[]) AS i(campaign_id, seq, user_id, user_claim_no, claim_id)
+  JOIN claims s ON s.campaign_id = i.campaign_id AND s.seq = i.seq AND s.user_id = i.user_id AND s.user_claim_no = i.user_claim_no`;
+
+export type InsertOutcome = { inserted: Set<string>; existing: Set<string> };
+
+export class CampaignRepository {
+  constructor(private readonly pool: Pool) {}
+
+  async insert(c: CampaignConfig): Promise<CampaignRecord | null> {
+    const result = await this.pool.query<CampaignRow>(
+      `INSERT INTO campaigns (id, stock, per_user_limit, opens_at, closes_at, daily_opens_at, daily_closes_at,
+                              daily_time_zone, daily_quota, room_id, webhook_url)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+       ON CONFLICT (id) DO NOTHING RETURNING *`,
+      [
+        c.id,
+        c.stock,
+        c.perUserLimit,
+        c.opensAt,
+        c.closesAt,
+        c.daily?.opensAt ?? null,
+        c.daily?.closesAt ?? null,
+        c.daily?.timeZone ?? null,
+        c.daily?.quota ?? 0,
+        c.roomId,
+        c.webhookUrl,
+      ],
+    );
+    return result.rows[0] ? fromRow(result.rows[0]) : null;
+  }
+
+  async get(id: string): Promise<CampaignRecord | null> {
+    const result = await this.pool.query<CampaignRow>('SELECT * FROM campaigns WHERE id = $1', [id]);
+    return result.rows[0] ? fromRow(result.rows[0]) : null;
+  }
+
+  async list(): Promise<CampaignRecord[]> {
+    return (await this.pool.query<CampaignRow>('SELECT * FROM campaigns ORDER BY id')).rows.map(fromRow);
+  }
+
+  async listIds(): Promise<string[]> {
+    return (await this.pool.query<{ id: string }>('SELECT id FROM campaigns ORDER BY id')).rows.map((r) => r.id);
+  }
+
+  async countPersisted(campaignId: string): Promise<number> {
+    const result = await this.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM claims WHERE campaign_id = $1', [campaignId]);
+    return result.rows[0]!.n;
+  }
+
+  async countPersistedOn(campaignId: string, day: string): Promise<number> {
+    const result = await this.pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM claims WHERE campaign_id = $1 AND day = $2',
+      [campaignId, day],
+    );
+    return result.rows[0]!.n;
+  }
+
+  async claimsOf(campaignId: string, userId: string): Promise<StoredClaim[]> {
+    const result = await this.pool.query<StoredClaim>(
+      `SELECT ${CLAIM_COLUMNS} FROM claims WHERE campaign_id = $1 AND user_id = $2 ORDER BY seq`,
+      [campaignId, userId],
+    );
+    return result.rows;
+  }
+
+  /** Marks a claim redeemed; exactly one of any number of concurrent calls gets 'redeemed'. */
+  async redeem(campaignId: string, seq: number): Promise<{ outcome: 'redeemed' | 'already_redeemed'; claim: StoredClaim } | null> {
+    const updated = await this.pool.query<StoredClaim>(
+      `UPDATE claims SET redeemed_at = now() WHERE campaign_id = $1 AND seq = $2 AND redeemed_at IS NULL
+       RETURNING ${CLAIM_COLUMNS}`,
+      [campaignId, seq],
+    );
+    if (updated.rows[0]) return { outcome: 'redeemed', claim: updated.rows[0] };
+    const existing = await this.pool.query<StoredClaim>(`SELECT ${CLAIM_COLUMNS} FROM claims WHERE campaign_id = $1 AND seq = $2`, [
+      campaignId,
+      seq,
+    ]);
+    return existing.rows[0] ? { outcome: 'already_redeemed', claim: existing.rows[0] } : null;
+  }
+
+  /**
+   * Persists accepted claims in one statement, idempotently, with their webhook notifications
+   * (outbox) in the same transaction. A claim is in `inserted` when this call wrote it and in
+   * `existing` when the very same claim (campaign, seq, user, claim number) was already there;
+   * a claim in neither collides with a different stored claim.
+   */
+  async persist(claims: AcceptedClaim[]): Promise<InsertOutcome> {
+    const columns = {
+      campaignId: [] as string[],
+      seq: [] as number[],
+      userId: [] as string[],
+      userClaimNo: [] as number[],
+      claimId: [] as string[],
+      day: [] as Array<string | null>,
+      daySeq: [] as Array<number | null>,
+      claimedAt: [] as number[], // epoch ms: cheaper to send and parse than timestamps
+    };
+    for (const c of claims) {
+      columns.campaignId.push(c.campaignId);
+      columns.seq.push(c.seq);
+      columns.userId.push(c.userId);
+      columns.userClaimNo.push(c.userClaimNo);
+      columns.claimId.push(c.claimId);
+      columns.day.push(c.day);
+      columns.daySeq.push(c.daySeq);
+      columns.claimedAt.push(c.claimedAt);
+    }
+    const values = [
+      columns.campaignId,
+      columns.seq,
+      columns.userId,
+      columns.userClaimNo,
+      columns.claimId,
+      columns.day,
+      columns.daySeq,
+      columns.claimedAt,
+    ];
+    // A named statement: planned once per connection, not for every batch (planning this
+    // statement costs more than inserting a small batch).
+    const result = await this.pool.query<{ claim_id: string }>({ name: 'floodgate-persist-claims', text: PERSIST_CLAIMS, values });
+    const outcome: InsertOutcome = { inserted: new Set(result.rows.map((r) => r.claim_id)), existing: new Set() };
+    if (outcome.inserted.size < claims.length) {
+      // Some were there already: the very same claims (a replay) are fine; anything else collides.
+      const replayed = await this.pool.query<{ claim_id: string }>({ name: 'floodgate-replayed-claims', text: REPLAYED_CLAIMS, values: values.slice(0, 5) });
+      for (const row of replayed.rows) if (!outcome.inserted.has(row.claim_id)) outcome.existing.add(row.claim_id);
+    }
+    return outcome;
+  }
+
+  /** What a rebuild needs: the campaign's claims as counters. */
+  async stateForRebuild(campaignId: string) {
+    const [totals, days, users] = await Promise.all([
+      this.pool.query<{ claimed: number }>('SELECT coalesce(max(seq), 0)::int AS claimed FROM claims WHERE campaign_id = $1', [campaignId]),
+      this.pool.query<{ day: string; n: number; max: number }>(
+        `SELECT to_char(day, 'YYYY-MM-DD') AS day, count(*)::int AS n, max(day_seq)::int AS max
+           FROM claims WHERE campaign_id = $1 AND day IS NOT NULL GROUP BY day`,
+        [campaignId],
+      ),
+      this.pool.query<{ user_id: string; seqs: string }>(
+        `SELECT user_id, string_agg(seq::text, ',' ORDER BY user_claim_no) AS seqs
+           FROM claims WHERE campaign_id = $1 GROUP BY user_id`,
+        [campaignId],
+      ),
+    ]);
+    return {
+      claimed: totals.rows[0]!.claimed,
+      days: days.rows.map((r) => ({ day: r.day, granted: r.max })),
+      users: users.rows.map((r) => ({ userId: r.user_id, seqs: r.seqs })),
+    };
+  }
+}

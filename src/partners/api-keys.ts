@@ -1,0 +1,76 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Pool } from '../db/pool.js';
+
+export function hashApiKey(apiKey: string): string {
+  return createHash('sha256').update(apiKey).digest('hex');
+}
+
+/** How often every instance reloads the set of valid keys: a revoked key stops within this time. */
+const REFRESH_MS = 2_000;
+/**
+ * An unknown key (maybe created on another instance a moment ago) is looked up in the database,
+ * but at most this many times per second per instance: random keys cannot load the database.
+ */
+const MISS_LOOKUPS_PER_SECOND = 20;
+
+/**
+ * Partner API keys, checked against an in-process set of key hashes: no database query per request
+ * (seed 002's per-request lookup pinned its database CPU). The set is reloaded every two seconds.
+ */
+export class ApiKeys {
+  private partnerByHash = new Map<string, string>();
+  private loadedAt = 0;
+  private loading: Promise<void> | null = null;
+  private missWindow = { second: 0, lookups: 0 };
+
+  constructor(private readonly pool: Pool) {}
+
+  async create(name: string): Promise<{ partnerId: string; apiKey: string }> {
+    const partnerId = `pt_${randomBytes(8).toString('base64url')}`;
+    const apiKey = `fgk_${randomBytes(24).toString('base64url')}`;
+    await this.pool.query('INSERT INTO partners (id, name, key_hash) VALUES ($1, $2, $3)', [
+      partnerId,
+      name,
+      Buffer.from(hashApiKey(apiKey), 'hex'),
+    ]);
+    this.partnerByHash.set(hashApiKey(apiKey), partnerId);
+    return { partnerId, apiKey };
+  }
+
+  async revoke(partnerId: string): Promise<boolean> {
+    const result = await this.pool.query('UPDATE partners SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [partnerId]);
+    for (const [hash, id] of this.partnerByHash) if (id === partnerId) this.partnerByHash.delete(hash);
+    if (result.rowCount === 1) return true;
+    return (await this.pool.query('SELECT 1 FROM partners WHERE id = $1', [partnerId])).rowCount === 1;
+  }
+
+  /** The partner id of a valid key, or null. */
+  async check(apiKey: string): Promise<string | null> {
+    const hash = hashApiKey(apiKey);
+    // A database hiccup keeps the keys we know working (stale by at most the outage).
+    if (Date.now() - this.loadedAt > REFRESH_MS) await this.reload().catch(() => {});
+    const known = this.partnerByHash.get(hash);
+    if (known) return known;
+    const second = Math.floor(Date.now() / 1000);
+    if (this.missWindow.second !== second) this.missWindow = { second, lookups: 0 };
+    if (++this.missWindow.lookups > MISS_LOOKUPS_PER_SECOND) return null;
+    const { rows } = await this.pool.query<{ id: string }>('SELECT id FROM partners WHERE key_hash = $1 AND revoked_at IS NULL', [
+      Buffer.from(hash, 'hex'),
+    ]);
+    if (rows[0]) this.partnerByHash.set(hash, rows[0].id);
+    return rows[0]?.id ?? null;
+  }
+
+  async reload(): Promise<void> {
+    this.loading ??= (async () => {
+      try {
+        const rows = (await this.pool.query<{ id: string; key_hash: Buffer }>('SELECT id, key_hash FROM partners WHERE revoked_at IS NULL')).rows;
+        this.partnerByHash = new Map(rows.map((r) => [r.key_hash.toString('hex'), r.id]));
+        this.loadedAt = Date.now();
+      } finally {
+        this.loading = null;
+      }
+    })();
+    return this.loading;
+  }
+}
