@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import { check } from './audit.js';
+import type { PreparedScenario } from './scenarios.js';
+
+interface Step {
+  kind?: string;
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  path: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Status codes that count as success (default: below 400). */
+  expect?: number[];
+  /** Pause before the next step (ms). */
+  thinkMs?: number;
+}
+
+/** "{i}" becomes the arrival number and "{user}" a user id unique to the run, in strings and bodies. */
+function fill<T>(value: T, i: number, run: string): T {
+  return JSON.parse(JSON.stringify(value).replaceAll('{i}', String(i)).replaceAll('{user}', `lt-${run}-${i}`)) as T;
+}
+
+/**
+ * A custom flow from a JSON file: `{"steps": [{"method": "POST", "path": "/v1/rooms/demo/tickets",
+ * "body": {"userId": "{user}"}, "expect": [200, 201]}, ...]}`. Each arrival runs the steps in order.
+ * Its audit checks that every step answered as expected.
+ */
+export function fileScenario(file: string): PreparedScenario {
+  const { steps } = JSON.parse(readFileSync(file, 'utf8')) as { steps: Step[] };
+  if (!Array.isArray(steps) || steps.length === 0) throw new Error(`${file}: expected {"steps": [...]}`);
+  const run = Math.random().toString(36).slice(2, 8);
+  let unexpected = 0;
+  let total = 0;
+  return {
+    name: `file:${file}`,
+    describe: () => ({ file, steps: steps.length }),
+    async arrival(i, flow, scheduledAt) {
+      for (const [n, step] of steps.entries()) {
+        const expect = step.expect ?? null;
+        const reply = await flow.request(
+          step.kind ?? `${step.method} ${step.path}`,
+          { method: step.method, path: fill(step.path, i, run), body: step.body === undefined ? undefined : fill(step.body, i, run), headers: step.headers },
+          n === 0 ? scheduledAt : undefined,
+          (status) => (expect ? expect.includes(status) : status < 400),
+        );
+        total++;
+        if (reply.status === 'error' || (expect ? !expect.includes(reply.status) : reply.status >= 400)) unexpected++;
+        if (step.thinkMs && !(await flow.sleep(step.thinkMs))) return;
+      }
+    },
+    async audit() {
+      return [check('every step answered as expected', unexpected === 0, `${unexpected} of ${total} answers unexpected`)];
+    },
+  };
+}

@@ -1,0 +1,152 @@
+import { Pool } from 'undici';
+import { Recorder, type SecondSample } from './recorder.js';
+import { arrivals, totalDurationMs, type Stage } from './stages.js';
+
+export interface Reply {
+  status: number | 'error';
+  body: any;
+}
+
+export interface Flow {
+  /** One HTTP call, recorded under `kind`; latency counts from `scheduledAt` (default: now). */
+  request(kind: string, call: { method: 'GET' | 'POST' | 'PATCH' | 'DELETE'; path: string; body?: unknown; headers?: Record<string, string> }, scheduledAt?: number, ok?: (status: number) => boolean): Promise<Reply>;
+  sleep(ms: number): Promise<boolean>; // false when the run is over
+  now(): number;
+}
+
+export interface Scenario {
+  name: string;
+  /** Runs the flow of the i-th arrival (its first request is due at `scheduledAt`). */
+  arrival(i: number, flow: Flow, scheduledAt: number): Promise<void>;
+  /** Figures of the target sampled every second (queue size, remaining stock...). */
+  gauges?(): Promise<Record<string, number>>;
+}
+
+export interface RunOptions {
+  target: string;
+  stages: Stage[];
+  connections: number;
+  /** Flows in progress at most; an arrival beyond it is dropped, not delayed. */
+  maxInFlight: number;
+  /** An arrival that cannot start within this many ms of its due time is dropped, not delayed. */
+  maxLagMs: number;
+  /** After the last stage, flows still running get this long to finish. */
+  drainMs: number;
+  onSecond?(sample: SecondSample, progress: { stage: number; elapsedMs: number; totalMs: number }): void;
+}
+
+export interface RunResult {
+  recorder: Recorder;
+  arrivals: number;
+  unfinished: number;
+  durationMs: number;
+}
+
+/**
+ * Open-model load: arrivals are started at their scheduled times whatever the target's latency
+ * (like k6's constant-arrival-rate). An arrival that cannot be started on time (too many in
+ * flight, or the generator itself fell behind) is counted as dropped, never silently delayed.
+ */
+export async function run(scenario: Scenario, options: RunOptions): Promise<RunResult> {
+  const pool = new Pool(options.target, { connections: options.connections, pipelining: 1, keepAliveTimeout: 30_000 });
+  const recorder = new Recorder();
+  const t0 = performance.now();
+  const now = () => performance.now() - t0;
+  let over = false;
+  let flows = 0;
+  let count = 0;
+  const pending = new Set<Promise<void>>();
+  const sleepers = new Set<() => void>();
+
+  const flow: Flow = {
+    now,
+    async request(kind, call, scheduledAt = now(), ok = (s) => s < 500) {
+      recorder.start();
+      try {
+        const res = await pool.request({
+          method: call.method,
+          path: call.path,
+          headers: { ...(call.body !== undefined ? { 'content-type': 'application/json' } : {}), ...call.headers },
+          body: call.body !== undefined ? JSON.stringify(call.body) : undefined,
+          headersTimeout: 30_000,
+          bodyTimeout: 30_000,
+        });
+        const text = await res.body.text();
+        recorder.record(kind, now() - scheduledAt, res.statusCode, ok(res.statusCode));
+        let body: unknown = null;
+        try {
+          body = text ? JSON.parse(text) : null;
+        } catch {
+          body = text;
+        }
+        return { status: res.statusCode, body };
+      } catch {
+        recorder.record(kind, now() - scheduledAt, 'error', false);
+        return { status: 'error', body: null };
+      }
+    },
+    sleep(ms) {
+      if (over) return Promise.resolve(false);
+      return new Promise((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          sleepers.delete(wake);
+          resolve(!over);
+        };
+        const timer = setTimeout(wake, ms);
+        sleepers.add(wake);
+      });
+    },
+  };
+
+  const totalMs = totalDurationMs(options.stages);
+  let stageNow = 0;
+  let second = 0;
+  const ticker = setInterval(async () => {
+    second++;
+    const gauges = scenario.gauges ? await scenario.gauges().catch(() => ({})) : {};
+    const sample = recorder.tick(second, gauges);
+    options.onSecond?.(sample, { stage: stageNow, elapsedMs: now(), totalMs });
+  }, 1000);
+
+  const due = arrivals(options.stages);
+  let next = due.next();
+  while (!next.done) {
+    const elapsed = now();
+    while (!next.done && next.value.at <= elapsed) {
+      const { at, stage } = next.value;
+      stageNow = stage;
+      if (flows >= options.maxInFlight || elapsed - at > options.maxLagMs) {
+        recorder.drop();
+      } else {
+        flows++;
+        const i = count++;
+        const p: Promise<void> = scenario
+          .arrival(i, flow, at)
+          .catch(() => {})
+          .finally(() => {
+            flows--;
+            pending.delete(p);
+          });
+        pending.add(p);
+      }
+      next = due.next();
+    }
+    if (next.done) break;
+    const wait = next.value.at - now();
+    // Timers are coarse (~1 ms): sleep when the next arrival is far, yield when it is near.
+    await new Promise((resolve) => (wait > 2 ? setTimeout(resolve, Math.min(wait - 1, 50)) : setImmediate(resolve)));
+  }
+  // Remaining time of the last stage (a 0/s stage has no arrivals but lasts).
+  if (now() < totalMs) await new Promise((resolve) => setTimeout(resolve, totalMs - now()));
+  // Flows still running get the drain time, then the run is over.
+  const drained = Promise.all(pending);
+  await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, options.drainMs))]);
+  over = true;
+  const unfinished = pending.size;
+  for (const wake of [...sleepers]) wake();
+  await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, 5000))]);
+  clearInterval(ticker);
+  await pool.close();
+  return { recorder, arrivals: count, unfinished, durationMs: now() };
+}

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { request } from 'undici';
+import { admissionOrderViolations } from '../../src/loadtest/audit.js';
+import { fileScenario } from '../../src/loadtest/file-scenario.js';
+import { run } from '../../src/loadtest/runner.js';
+import { arrivals, parseStage } from '../../src/loadtest/stages.js';
+import { eventually } from '../helpers.js';
+
+/** A server that answers every request after `delayMs`. */
+async function slowServer(delayMs: number) {
+  const server = createServer((_req, res) => {
+    setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'), delayMs);
+  }).listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { server, origin: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
+}
+
+function scenarioFile(): string {
+  const file = join(tmpdir(), `fg-scenario-${process.pid}.json`);
+  writeFileSync(file, JSON.stringify({ steps: [{ method: 'GET', path: '/item/{i}' }] }));
+  return file;
+}
+
+describe('floodgate loadtest', () => {
+  it('parses stages and schedules arrivals at a constant rate', () => {
+    assert.deepEqual(parseStage('1000/s:10s'), { ratePerSecond: 1000, durationMs: 10_000 });
+    assert.deepEqual(parseStage('0/s:30s'), { ratePerSecond: 0, durationMs: 30_000 });
+    assert.throws(() => parseStage('fast'), /expected <rate>\/s:<duration>/);
+    const times = [...arrivals([parseStage('4/s:1s'), parseStage('0/s:1s'), parseStage('2/s:1s')])].map((a) => a.at);
+    assert.deepEqual(times, [0, 250, 500, 750, 2000, 2500]);
+  });
+
+  it('holds the arrival rate against a slow server (open model: slow answers do not lower the load)', async () => {
+    const { server, origin } = await slowServer(300);
+    try {
+      const result = await run(fileScenario(scenarioFile()), {
+        target: origin,
+        stages: [parseStage('200/s:3s')],
+        connections: 200,
+        maxInFlight: 10_000,
+        maxLagMs: 1000,
+        drainMs: 5000,
+      });
+      const [summary] = result.recorder.summaries();
+      assert.equal(result.recorder.dropped, 0);
+      assert.ok(Math.abs(result.arrivals - 600) <= 6, `${result.arrivals} arrivals for 600 planned`);
+      // every full second of the run started ~200 requests, although each took 300 ms
+      for (const second of result.recorder.timeline.slice(0, 3)) {
+        assert.ok(Math.abs(second.started - 200) <= 200 * 0.05, `second ${second.second}: ${second.started} started`);
+      }
+      assert.ok(summary!.p50Ms >= 300, 'latency counts from the scheduled start');
+    } finally {
+      server.close();
+    }
+  });
+
+  it('counts requests that cannot be started on time as dropped, never delays them', async () => {
+    const { server, origin } = await slowServer(500);
+    try {
+      const result = await run(fileScenario(scenarioFile()), {
+        target: origin,
+        stages: [parseStage('100/s:2s')],
+        connections: 50,
+        maxInFlight: 10, // 100/s × 0.5 s needs 50 in flight: most arrivals find no room
+        maxLagMs: 1000,
+        drainMs: 3000,
+      });
+      assert.equal(result.arrivals + result.recorder.dropped, 200);
+      assert.ok(result.recorder.dropped >= 100, `${result.recorder.dropped} dropped`);
+      const dropped = result.recorder.timeline.reduce((n, s) => n + s.dropped, 0);
+      assert.ok(dropped >= result.recorder.dropped - 20, 'drops are in the timeline too');
+    } finally {
+      server.close();
+    }
+  });
+
+  it('the admission-order check catches a later ticket admitted before an earlier one', () => {
+    assert.equal(admissionOrderViolations([{ ticketNo: 1, admittedAt: 100, lastWaitingAt: 50 }, { ticketNo: 2, admittedAt: 200, lastWaitingAt: 150 }], 0), 0);
+    assert.equal(admissionOrderViolations([{ ticketNo: 1, admittedAt: 5000, lastWaitingAt: 4000 }, { ticketNo: 2, admittedAt: 200, lastWaitingAt: 150 }], 1000), 1);
+  });
+
+  it('the audit fails, and the command exits non-zero, on a target that oversells (a baseline without its lock)', async () => {
+    const port = 30_000 + Math.floor(Math.random() * 20_000);
+    const baselineDb = new URL(process.env.TEST_DATABASE_URL!);
+    baselineDb.pathname = '/floodgate_baselines_test';
+    const baseline = spawn(process.execPath, ['--import', 'tsx', 'bench/baselines/server.ts'], {
+      env: { ...process.env, BASELINE: 'no-lock', PORT: String(port), DATABASE_URL: baselineDb.toString(), REDIS_URL: process.env.TEST_REDIS_URL },
+      stdio: 'ignore',
+    });
+    try {
+      const origin = `http://127.0.0.1:${port}`;
+      await eventually(async () => ((await request(`${origin}/readyz`)).statusCode === 200 ? true : undefined), 15_000, 200);
+      const cli = spawn(
+        process.execPath,
+        ['--import', 'tsx', 'src/cli/main.ts', 'loadtest', '--target', origin, '--scenario', 'claims', '--stock', '100',
+          '--stage', '2000/s:0.5s', '--database-url', baselineDb.toString(), '--admin-token', 'unused', '--quiet'],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let out = '';
+      cli.stdout.on('data', (c) => (out += c));
+      const [code] = await once(cli, 'exit');
+      assert.equal(code, 1, out);
+      assert.match(out, /FAIL {2}no oversell \(rows\): (\d+) rows for 100 in stock/);
+      const sold = Number(/FAIL {2}no oversell \(rows\): (\d+) rows/.exec(out)![1]);
+      assert.ok(sold > 100, `${sold} sold of 100`);
+    } finally {
+      baseline.kill('SIGKILL');
+    }
+  });
+});
