@@ -4,7 +4,8 @@ import type { WaitingRoomService } from './service.js';
 
 // Rooms created on another instance are picked up within this time (this instance's own at once).
 const ROOM_LIST_REFRESH_MS = 1_000;
-const SEEN_FLUSH_MS = 1_000;
+// Poll times reach Redis within this time (see seen-tracker.ts for why it must stay well below 3 s).
+const SEEN_FLUSH_MS = 500;
 
 /**
  * The waiting room's background work, run by every instance: the admission step of every room,

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { RateWindow } from './domain/polling.js';
 import { issuedToPlace } from './domain/shuffle.js';
+import { execPipeline } from '../redis/pipeline.js';
 import { roomKeys } from './keys.js';
 
 /** A room's configuration and counters as this instance last read them from Redis. */
@@ -73,18 +74,19 @@ export class RoomViews {
 
   private async read(roomId: string): Promise<RoomView | null> {
     const keys = roomKeys(this.prefix, roomId);
-    const [cfgResult, stResult, activeResult] = (await this.redis
-      .pipeline()
-      .hgetall(keys.cfg)
-      .hmget(keys.st, 'issued', 'served', 'opened', 'prequeueSize', 'admittedTotal', 'leftWaiting')
-      .zcard(keys.active)
-      .exec())!;
-    const cfg = cfgResult![1] as Record<string, string>;
+    const [cfgResult, stResult, activeResult] = await execPipeline(
+      this.redis
+        .pipeline()
+        .hgetall(keys.cfg)
+        .hmget(keys.st, 'issued', 'served', 'opened', 'prequeueSize', 'admittedTotal', 'leftWaiting')
+        .zcard(keys.active),
+    );
+    const cfg = cfgResult as Record<string, string>;
     if (!cfg.admitPerSecond) {
       this.views.delete(roomId);
       return null;
     }
-    const st = (stResult![1] as Array<string | null>).map((v) => Number(v ?? 0));
+    const st = (stResult as Array<string | null>).map((v) => Number(v ?? 0));
     const now = Date.now();
     const previous = this.views.get(roomId);
     const view: RoomView = {
@@ -105,7 +107,7 @@ export class RoomViews {
       prequeueSize: st[3]!,
       admittedTotal: st[4]!,
       leftWaiting: st[5]!,
-      active: Number(activeResult![1]),
+      active: Number(activeResult),
       fetchedAt: now,
       rate: previous?.rate ?? new RateWindow(),
     };
