@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { ClaimIds } from './claim-ids.js';
+import { execPipeline } from '../redis/pipeline.js';
 import { campaignKeys } from './keys.js';
 import { parseLogEntry } from './log-entry.js';
 import type { CampaignRepository } from './repository.js';
@@ -44,7 +45,8 @@ export class ClaimSweeper {
         const keys = campaignKeys(this.prefix, campaignId);
         const pipeline = this.redis.pipeline();
         for (const c of colliding) pipeline.xadd(keys.dead, '*', 'logId', c.logId, 'c', entries.find(([id]) => id === c.logId)![1][1]!);
-        await pipeline.exec();
+        // Throws if Redis did not take them: the log is then left as it is, for the next sweep.
+        await execPipeline(pipeline);
       }
       await this.writer.trim(claims.map((c) => ({ campaignId, logId: c.logId })));
       total += outcome.inserted.size;

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { FastifyBaseLogger } from 'fastify';
+import { execPipeline } from '../redis/pipeline.js';
 import { campaignKeys } from './keys.js';
 import type { AcceptedClaim, CampaignRepository } from './repository.js';
 
@@ -150,7 +151,7 @@ export class ClaimWriter {
     }
     const pipeline = this.redis.pipeline();
     for (const [campaignId, ids] of byCampaign) pipeline.xdel(campaignKeys(this.prefix, campaignId).log, ...ids);
-    await pipeline.exec().catch((err: unknown) => this.log.warn({ err }, 'trimming the claim log failed'));
+    await execPipeline(pipeline).catch((err: unknown) => this.log.warn({ err }, 'trimming the claim log failed; the sweeper will'));
   }
 
   private scheduleRetry(): void {

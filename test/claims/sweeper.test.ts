@@ -33,4 +33,25 @@ describe('claims: recovery sweeper', () => {
     const stored = await pool.query('SELECT user_id FROM claims WHERE campaign_id = $1 AND seq = 1', [id]);
     assert.equal(stored.rows[0].user_id, 'alice');
   });
+
+  it('leaves a colliding entry in the log when it cannot be parked: nothing is dropped', async () => {
+    const { id } = await createCampaign(instance.app, { id: uniqueId('sweep'), stock: 10 });
+    const keys = campaignKeys(instance.prefix, id);
+    const { redis, pool, claims } = instance.ctx;
+    const at = Date.now() - 60_000;
+    await redis.xadd(keys.log, '*', 'c', `1|1|0||${at}|alice`);
+    assert.equal(await claims.sweeper.sweep(id, { all: true }), 1);
+    // the dead stream cannot be written (a key of the wrong type stands in for any Redis failure)
+    await redis.set(keys.dead, 'not a stream');
+    await redis.xadd(keys.log, '*', 'c', `1|1|0||${at}|mallory`);
+    await assert.rejects(claims.sweeper.sweep(id, { all: true }), /WRONGTYPE/);
+    assert.equal(await redis.xlen(keys.log), 1, 'the entry is still in the log, for the next sweep');
+    // once the dead stream can be written, the next sweep parks it
+    await redis.del(keys.dead);
+    assert.equal(await claims.sweeper.sweep(id, { all: true }), 0);
+    assert.equal(await redis.xlen(keys.log), 0);
+    assert.equal(await redis.xlen(keys.dead), 1);
+    const stored = await pool.query('SELECT user_id FROM claims WHERE campaign_id = $1', [id]);
+    assert.deepEqual(stored.rows, [{ user_id: 'alice' }]);
+  });
 });
