@@ -32,5 +32,5 @@ export function entryBatcher(redis: Redis, prefix: string): KeyedBatcher<string,
       opened: opened === 1,
       prequeueSize,
     }));
-  });
+  }, 256, 0);
 }
