@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before } from 'node:test';
 import type { FastifyInstance } from 'fastify';
@@ -172,4 +173,18 @@ export function cliEnv(prefix: string, extra: Record<string, string> = {}): Node
     LOG_LEVEL: 'warn',
     ...extra,
   };
+}
+
+/**
+ * Two answers about the same ticket are the same answer: equal but for `pollAfterMs`, which each
+ * answer draws at random from 80-100% of one interval (waiting-room/domain/polling.ts).
+ */
+export function assertSameTicketAnswer(actual: Record<string, unknown>, expected: Record<string, unknown>, message?: string): void {
+  const { pollAfterMs: a, ...restActual } = actual;
+  const { pollAfterMs: b, ...restExpected } = expected;
+  assert.deepEqual(restActual, restExpected, message);
+  assert.equal(typeof a, typeof b, message);
+  if (typeof a === 'number' && typeof b === 'number') {
+    assert.ok(Math.min(a, b) >= 0.8 * Math.max(a, b) - 1, `pollAfterMs ${a} and ${b} are not drawn from one interval`);
+  }
 }

@@ -230,8 +230,8 @@ export class WaitingRoomService {
     const rate = view.rate.perSecond() || view.admitPerSecond;
     const ticketId = knownTicketId ?? this.deps.ticketIds.encode(view.roomId, ticketNo);
     if (!view.opened) {
-      const untilOpen = Math.max(0, Math.ceil((view.opensAt - Date.now()) / 1000));
-      const eta = place === null ? null : untilOpen + etaSeconds(place, rate);
+      const untilOpen = Math.max(0, (view.opensAt - Date.now()) / 1000);
+      const eta = place === null ? null : Math.ceil(untilOpen) + etaSeconds(place, rate);
       return {
         ticketId,
         state: 'waiting',
@@ -242,13 +242,12 @@ export class WaitingRoomService {
       };
     }
     const position = place! - view.served;
-    const eta = etaSeconds(position, rate);
     return {
       ticketId,
       state: 'waiting',
       position,
-      etaSeconds: eta,
-      pollAfterMs: pollAfterMs(position, eta, view.abandonAfterSeconds),
+      etaSeconds: etaSeconds(position, rate),
+      pollAfterMs: pollAfterMs(position, position / rate, view.abandonAfterSeconds),
     };
   }
 
@@ -299,7 +298,7 @@ export class WaitingRoomService {
   }
 
   private atFront(view: RoomView, ticketId: string): TicketView {
-    return { ticketId, state: 'waiting', position: 1, etaSeconds: etaSeconds(1, view.admitPerSecond), pollAfterMs: 1000 };
+    return { ticketId, state: 'waiting', position: 1, etaSeconds: etaSeconds(1, view.admitPerSecond), pollAfterMs: pollAfterMs(1, null, view.abandonAfterSeconds) };
   }
 
   private ended(ticketId: string, state: TicketState): TicketView {

@@ -4,18 +4,32 @@ const FRONT_POLL_MS = 1_000;
 const MAX_POLL_MS = 90_000;
 /** Each place in the queue adds this much to the polling interval, up to MAX_POLL_MS. */
 const POLL_MS_PER_PLACE = 20;
+/**
+ * Each answer shortens the interval by a random share of up to this much. Without it, clients
+ * told "1,000 ms" fall into step and stay there: measured at 5,000 entries/s, every second's polls
+ * arrived within ~400 ms of each other and tripled the load for that moment (docs/BENCHMARKS.md).
+ * Only ever shorter, so every bound below still holds; it costs ~11% more polls.
+ */
+const JITTER = 0.2;
 
 /**
  * Poll often near the front, rarely far back, and never later than 80% of the expected wait (so a
- * fast-moving queue is not overshot), nor so late that an honest client looks abandoned.
- * The total is about waiting/90 s for the far tail plus, near the front, admitPerSecond x ~5 polls:
- * 300,000 waiting with 200 admitted/s poll about 4,500 times per second (test/waiting-room/domain.test.ts).
+ * fast-moving queue is not overshot), nor so late that an honest client looks abandoned; spread at
+ * random (JITTER) so that clients do not come back in step. `waitSeconds` is the expected wait,
+ * unrounded. The total is about waiting/90 s for the far tail plus, near the front,
+ * admitPerSecond x ~5 polls: 300,000 waiting with 200 admitted/s poll about 5,000 times per second
+ * (test/waiting-room/domain.test.ts).
  */
-export function pollAfterMs(position: number, etaSeconds: number | null, abandonAfterSeconds: number | null): number {
+export function pollAfterMs(
+  position: number,
+  waitSeconds: number | null,
+  abandonAfterSeconds: number | null,
+  random: () => number = Math.random,
+): number {
   let interval = Math.min(MAX_POLL_MS, FRONT_POLL_MS + POLL_MS_PER_PLACE * Math.max(0, position - 1));
-  if (etaSeconds !== null) interval = Math.min(interval, Math.max(FRONT_POLL_MS, etaSeconds * 800));
+  if (waitSeconds !== null) interval = Math.min(interval, Math.max(FRONT_POLL_MS, waitSeconds * 800));
   if (abandonAfterSeconds !== null) interval = Math.min(interval, (abandonAfterSeconds * 1000) / 3);
-  return Math.round(interval);
+  return Math.round(interval * (1 - JITTER * random()));
 }
 
 /** Seconds until admission at the observed rate (the configured one until there is an observation). */
