@@ -16,6 +16,21 @@ import { startProcess } from './processes.js';
 
 const REPORTS = 'docs/reports';
 
+/**
+ * The server's own pauses over the run, from its metrics: garbage collection by kind and the worst
+ * event-loop delay. Next to the generator's stalls, they tell whose pause a latency spike was.
+ */
+async function serverPauses(origin: string): Promise<string> {
+  const text = await (await fetch(`${origin}/metrics`)).text();
+  const value = (line: string) => Number(line.split(' ').at(-1));
+  const gc = text
+    .split('\n')
+    .filter((l) => l.startsWith('floodgate_nodejs_gc_duration_seconds_sum'))
+    .map((l) => `${/kind="(\w+)"/.exec(l)?.[1]} ${(value(l) * 1000).toFixed(0)} ms`);
+  const lagMax = text.split('\n').find((l) => l.startsWith('floodgate_nodejs_eventloop_lag_max_seconds '));
+  return `server: GC ${gc.join(', ')}; worst event-loop delay ${lagMax ? (value(lagMax) * 1000).toFixed(1) : '?'} ms`;
+}
+
 async function loadtest(name: string, target: string, scenario: PreparedScenario, stages: string[], drainMs: number, save: boolean) {
   const startedAt = new Date().toISOString();
   const result = await run(scenario, { target, stages: stages.map(parseStage), connections: 512, maxInFlight: 400_000, maxLagMs: 1000, drainMs });
@@ -28,6 +43,7 @@ async function loadtest(name: string, target: string, scenario: PreparedScenario
   const line = report.summaries.map((s) => `${s.name} ${s.count} (err ${s.errors}) p50 ${s.p50Ms.toFixed(1)} p95 ${s.p95Ms.toFixed(1)} p99 ${s.p99Ms.toFixed(1)} ms`).join('; ');
   console.log(`\n## ${name}: stages ${stages.join(' ')}\n${report.arrivals} arrivals, ${report.dropped} dropped, ${report.unfinished} unfinished; ${line}`);
   for (const c of audit) console.log(`  ${c.pass ? 'PASS' : 'FAIL'} ${c.invariant}: ${c.detail}`);
+  console.log(`  generator: longest event-loop stall ${result.recorder.maxGeneratorStallMs} ms; ${await serverPauses(target)}`);
   return { report, result };
 }
 
