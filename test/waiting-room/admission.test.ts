@@ -48,6 +48,22 @@ describe('waiting room: admission', () => {
     assert.ok(seenAdmittedCounts.size >= 5, `admission should progress gradually, saw ${[...seenAdmittedCounts]}`);
   });
 
+  it('does not bank credit while nobody waits: a crowd after a quiet spell is admitted at the rate', async () => {
+    const rate = 20;
+    const { id } = await createRoom(first.app, { id: uniqueId('quiet'), admitPerSecond: rate, maxActive: 1000, sessionSeconds: 60 });
+    const keys = roomKeys(prefix, id);
+    await sleep(1500); // the admission steps run on an empty queue: a second and a half of credit unused
+    const startedAt = Date.now();
+    await Promise.all(Array.from({ length: 40 }, (_, i) => enter(i % 2 ? first.app : second.app, id, `crowd-${i}`)));
+    while (Date.now() - startedAt < 800) {
+      const admitted = Number((await first.ctx.redis.hget(keys.st, 'admittedTotal')) ?? 0);
+      const allowed = Math.floor((rate * (Date.now() - startedAt)) / 1000) + 2; // the rate, plus a carried fraction
+      assert.ok(admitted <= allowed, `${admitted} admitted ${Date.now() - startedAt} ms after the crowd came, at ${rate}/s`);
+      await sleep(20);
+    }
+    await eventually(async () => (Number(await first.ctx.redis.hget(keys.st, 'admittedTotal')) >= 10 ? true : undefined), 2000);
+  });
+
   it('two instances admitting concurrently respect the rate and maxActive', async () => {
     const rate = 20;
     const maxActive = 25;

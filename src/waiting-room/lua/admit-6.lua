@@ -7,8 +7,10 @@
   1. Sessions and admissions whose deadline passed are expired, freeing their slots.
   2. At opensAt the pre-queue is closed: its size is fixed, and with prequeue=shuffle its order is
      the keyed permutation below, recomputable by anyone from the seed published after opening.
-  3. Credit grows by admitPerSecond x elapsed (fractions carried, at most one second's worth banked)
-     and tickets are admitted in queue order while credit and free slots (maxActive) last. Tickets
+  3. Credit grows by admitPerSecond x elapsed (fractions carried, at most one second's worth banked
+     while people wait, so a late step catches up) and tickets are admitted in queue order while
+     credit and free slots (maxActive) last. Credit is not banked while nobody waits: a crowd that
+     arrives after a quiet spell is admitted at the rate, not a second's worth at once. Tickets
      that left are passed over; tickets not polled for abandonMs are expired and passed over;
      neither uses credit.
 
@@ -143,6 +145,8 @@ while admitted < budget and served < issued and examined < maxExamine do
   end
 end
 credit = credit - admitted
+-- The queue ran dry: keep the fraction, not a bank of unused credit (see 3. above).
+if served >= issued then credit = math.min(credit, 1) end
 
 redis.call('HSET', KEYS[2], 'served', served, 'credit', credit, 'lastRun', now,
   'leftWaiting', leftWaiting, 'admittedTotal', admittedTotal + admitted)
