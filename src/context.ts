@@ -11,6 +11,7 @@ import { ApiKeys } from './partners/api-keys.js';
 import { observeScripts } from './redis/script.js';
 import { createPool, type Pool } from './db/pool.js';
 import { createRedis, type RedisClient } from './redis/connection.js';
+import { AccessTokens } from './tokens/access-token.js';
 import { loadKeystore, loadSecret, type Keystore } from './tokens/keystore.js';
 import { RoomRepository } from './waiting-room/repository.js';
 import { WaitingRoomService } from './waiting-room/service.js';
@@ -59,7 +60,7 @@ export async function openContext(config: Config, options: ContextOptions = {}):
       redis,
       prefix: config.redisPrefix,
       rooms,
-      keystore,
+      tokens: new AccessTokens(keystore),
       ticketIds,
       roomCacheMs: config.roomCacheMs,
     });

@@ -1,4 +1,4 @@
-import { SignJWT, jwtVerify, errors as joseErrors, type JWTPayload } from 'jose';
+import { createDecoder, createSigner, createVerifier, TokenError } from 'fast-jwt';
 import { TOKEN_ALGORITHM, type Keystore } from './keystore.js';
 
 export const TOKEN_ISSUER = 'floodgate';
@@ -14,45 +14,79 @@ export interface AccessClaims {
   expiresAt: number;
 }
 
-interface Payload extends JWTPayload {
+interface Payload {
+  iss: string;
+  aud: string;
+  sub: string;
+  jti: string;
+  iat: number;
+  exp: number;
   room: string;
   tid: string;
   ext: number;
 }
 
-/**
- * Signs an access token. Ed25519 signatures are deterministic and the claims come from the stored
- * session, so every poll of the same session returns the very same token.
- */
-export async function signAccessToken(keystore: Keystore, claims: AccessClaims): Promise<string> {
-  return new SignJWT({ room: claims.roomId, tid: claims.ticketId, ext: claims.extensions })
-    .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid: keystore.signing.kid, typ: 'JWT' })
-    .setIssuer(TOKEN_ISSUER)
-    .setAudience(claims.roomId)
-    .setSubject(claims.userId)
-    .setJti(`${claims.ticketId}:${claims.extensions}`)
-    .setIssuedAt(Math.floor(claims.issuedAt / 1000))
-    .setExpirationTime(Math.floor(claims.expiresAt / 1000))
-    .sign(keystore.signing.privateKey);
-}
-
 export type VerifyResult = { ok: true; claims: AccessClaims } | { ok: false; reason: 'invalid' | 'expired' };
 
-/** Checks signature, issuer and expiry offline; `roomId`, when given, must be the token's room. */
-export async function verifyAccessToken(keystore: Keystore, token: string, roomId?: string): Promise<VerifyResult> {
-  try {
-    const { payload } = await jwtVerify<Payload>(
-      token,
-      async (header) => {
-        const key = header.kid ? keystore.publicKeys.get(header.kid) : undefined;
-        if (!key) throw new joseErrors.JWKSNoMatchingKey();
-        return key;
-      },
-      { algorithms: [TOKEN_ALGORITHM], issuer: TOKEN_ISSUER, ...(roomId ? { audience: roomId } : {}) },
+/** Tokens verified once are remembered (by a hash of the token) until they expire. */
+const VERIFIED_CACHE_SIZE = 10_000;
+
+/**
+ * Signs and verifies access tokens: JWTs signed with Ed25519 (`EdDSA`, with `kid`), verifiable
+ * offline by any JWT library from the JWKS. fast-jwt does both with node:crypto in one
+ * synchronous call (~40 µs to sign, ~105 µs to verify, measured): every admission signs one and
+ * every completion verifies one, and a WebCrypto-based library cost about twice that per token,
+ * partly on the event loop, in the seed 004 surge (docs/BENCHMARKS.md).
+ */
+export class AccessTokens {
+  private readonly sign: (payload: Payload) => string;
+  private readonly verifiers: Map<string, (token: string) => Payload>;
+  private readonly header = createDecoder({ complete: true, checkTyp: 'JWT' });
+
+  constructor(keystore: Keystore) {
+    this.sign = createSigner({ key: keystore.signing.privateKeyPem, algorithm: TOKEN_ALGORITHM, kid: keystore.signing.kid });
+    this.verifiers = new Map(
+      [...keystore.publicKeys].map(([kid, pem]) => [
+        kid,
+        createVerifier({ key: pem, algorithms: [TOKEN_ALGORITHM], allowedIss: TOKEN_ISSUER, cache: VERIFIED_CACHE_SIZE }),
+      ]),
     );
+  }
+
+  /**
+   * Signs an access token. Ed25519 signatures are deterministic and the claims come from the
+   * stored session, so every poll of the same session returns the very same token.
+   */
+  issue(claims: AccessClaims): string {
+    return this.sign({
+      iss: TOKEN_ISSUER,
+      aud: claims.roomId,
+      sub: claims.userId,
+      jti: `${claims.ticketId}:${claims.extensions}`,
+      iat: Math.floor(claims.issuedAt / 1000),
+      exp: Math.floor(claims.expiresAt / 1000),
+      room: claims.roomId,
+      tid: claims.ticketId,
+      ext: claims.extensions,
+    });
+  }
+
+  /** Checks signature, issuer and expiry offline; `roomId`, when given, must be the token's room. */
+  verify(token: string, roomId?: string): VerifyResult {
+    let payload: Payload;
+    try {
+      const { kid } = (this.header(token) as { header: { kid?: unknown } }).header;
+      const verifier = typeof kid === 'string' ? this.verifiers.get(kid) : undefined;
+      if (!verifier) return { ok: false, reason: 'invalid' };
+      payload = verifier(token);
+    } catch (err) {
+      if (err instanceof TokenError && err.code === TokenError.codes.expired) return { ok: false, reason: 'expired' };
+      return { ok: false, reason: 'invalid' };
+    }
     if (typeof payload.room !== 'string' || typeof payload.tid !== 'string' || typeof payload.sub !== 'string') {
       return { ok: false, reason: 'invalid' };
     }
+    if (payload.aud !== payload.room || (roomId !== undefined && payload.room !== roomId)) return { ok: false, reason: 'invalid' };
     return {
       ok: true,
       claims: {
@@ -64,8 +98,5 @@ export async function verifyAccessToken(keystore: Keystore, token: string, roomI
         expiresAt: (payload.exp ?? 0) * 1000,
       },
     };
-  } catch (err) {
-    if (err instanceof joseErrors.JWTExpired) return { ok: false, reason: 'expired' };
-    return { ok: false, reason: 'invalid' };
   }
 }

@@ -1,27 +1,26 @@
-import { randomBytes } from 'node:crypto';
-import { exportJWK, generateKeyPair, importJWK, type JWK, type CryptoKey } from 'jose';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type JsonWebKey } from 'node:crypto';
 import type { Pool } from '../db/pool.js';
 
 export const TOKEN_ALGORITHM = 'EdDSA';
 // Only one instance creates the first key or secret; the others wait on the lock and read it.
 const KEYSTORE_LOCK_ID = 4_242_002;
 
-export interface SigningKey {
-  kid: string;
-  privateKey: CryptoKey;
-}
+/** A key as JSON Web Key, with the members a JWKS publishes. */
+type Jwk = JsonWebKey & { kid: string; alg: string };
 
 export interface Keystore {
-  signing: SigningKey;
-  /** Every key whose tokens may still be live: the JWKS. */
-  publicJwks: { keys: JWK[] };
-  publicKeys: Map<string, CryptoKey>;
+  /** The key new tokens are signed with (PKCS#8 PEM). */
+  signing: { kid: string; privateKeyPem: string };
+  /** Every key whose tokens may still be live, by kid (SPKI PEM)... */
+  publicKeys: Map<string, string>;
+  /** ...and the same keys as the published JWKS. */
+  publicJwks: { keys: Jwk[] };
 }
 
 interface KeyRow {
   kid: string;
-  private_jwk: JWK;
-  public_jwk: JWK;
+  private_jwk: Jwk;
+  public_jwk: Jwk;
   retired_at: Date | null;
 }
 
@@ -39,14 +38,14 @@ export async function loadKeystore(pool: Pool): Promise<Keystore> {
     rows = await selectKeys(pool);
   }
   const current = rows.find((r) => r.retired_at === null)!;
-  const publicKeys = new Map<string, CryptoKey>();
-  for (const row of rows) {
-    publicKeys.set(row.kid, (await importJWK(row.public_jwk, TOKEN_ALGORITHM)) as CryptoKey);
-  }
+  const pem = (jwk: Jwk, kind: 'private' | 'public') =>
+    kind === 'private'
+      ? createPrivateKey({ key: jwk, format: 'jwk' }).export({ type: 'pkcs8', format: 'pem' }).toString()
+      : createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
   return {
-    signing: { kid: current.kid, privateKey: (await importJWK(current.private_jwk, TOKEN_ALGORITHM)) as CryptoKey },
+    signing: { kid: current.kid, privateKeyPem: pem(current.private_jwk, 'private') },
+    publicKeys: new Map(rows.map((r) => [r.kid, pem(r.public_jwk, 'public')])),
     publicJwks: { keys: rows.map((r) => r.public_jwk) },
-    publicKeys,
   };
 }
 
@@ -69,10 +68,10 @@ async function selectKeys(pool: Pool): Promise<KeyRow[]> {
 }
 
 async function insertKey(pool: Pool): Promise<string> {
-  const { publicKey, privateKey } = await generateKeyPair(TOKEN_ALGORITHM, { crv: 'Ed25519', extractable: true });
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
   const kid = randomBytes(8).toString('base64url');
-  const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: TOKEN_ALGORITHM, use: 'sig' };
-  const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: TOKEN_ALGORITHM };
+  const publicJwk = { ...publicKey.export({ format: 'jwk' }), kid, alg: TOKEN_ALGORITHM, use: 'sig' };
+  const privateJwk = { ...privateKey.export({ format: 'jwk' }), kid, alg: TOKEN_ALGORITHM };
   await pool.query('INSERT INTO signing_keys (kid, algorithm, private_jwk, public_jwk) VALUES ($1, $2, $3, $4)', [
     kid,
     TOKEN_ALGORITHM,

@@ -1,8 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { AppError } from '../http/errors.js';
-import { signAccessToken, verifyAccessToken, type AccessClaims } from '../tokens/access-token.js';
-import type { Keystore } from '../tokens/keystore.js';
+import type { AccessClaims, AccessTokens } from '../tokens/access-token.js';
 import { etaSeconds, pollAfterMs } from './domain/polling.js';
 import { resolveNewRoom, type NewRoomInput } from './domain/room-config.js';
 import { SHUFFLE_ALGORITHM, placeToIssued } from './domain/shuffle.js';
@@ -49,7 +48,7 @@ export interface WaitingRoomDeps {
   redis: Redis;
   prefix: string;
   rooms: RoomRepository;
-  keystore: Keystore;
+  tokens: AccessTokens;
   ticketIds: TicketIds;
   roomCacheMs: number;
 }
@@ -269,7 +268,7 @@ export class WaitingRoomService {
       }
       case 1: {
         const [, userId, issuedAt, expiresAt, extensions] = reply as [number, string, number, number, number];
-        const accessToken = await signAccessToken(this.deps.keystore, {
+        const accessToken = this.deps.tokens.issue({
           roomId: view.roomId,
           userId,
           ticketId,
@@ -325,7 +324,7 @@ export class WaitingRoomService {
     if (reply[0] === -2) throw new AppError('invalid_token', 'This token was superseded by a newer one');
     if (reply[0] === -3) throw new AppError('extension_limit');
     const [, issuedAt, expiresAt, extensions] = reply as [number, number, number, number];
-    const accessToken = await signAccessToken(this.deps.keystore, { ...claims, issuedAt, expiresAt, extensions });
+    const accessToken = this.deps.tokens.issue({ ...claims, issuedAt, expiresAt, extensions });
     return { accessToken, expiresAt: new Date(expiresAt).toISOString(), extensions };
   }
 
@@ -342,7 +341,7 @@ export class WaitingRoomService {
 
   /** Offline checks, then the session must still be live in Redis (not completed, left or expired). */
   async verify(token: string, roomId?: string): Promise<AccessClaims | null> {
-    const result = await verifyAccessToken(this.deps.keystore, token, roomId);
+    const result = this.deps.tokens.verify(token, roomId);
     if (!result.ok) return null;
     const { claims } = result;
     const ticketNo = this.deps.ticketIds.decode(claims.roomId, claims.ticketId);
@@ -355,7 +354,7 @@ export class WaitingRoomService {
 
   private async sessionToken(roomId: string, token: string | null) {
     if (!token) throw new AppError('invalid_token', 'Send the access token as Authorization: Bearer <token>');
-    const result = await verifyAccessToken(this.deps.keystore, token, roomId);
+    const result = this.deps.tokens.verify(token, roomId);
     if (!result.ok) throw new AppError('invalid_token');
     const ticketNo = this.deps.ticketIds.decode(roomId, result.claims.ticketId);
     if (ticketNo === null) throw new AppError('invalid_token');
