@@ -16,6 +16,8 @@ import {
   userClaimsResponse,
 } from './schemas.js';
 import type { ClaimsService } from './service.js';
+import { claimAnswer } from './answers.js';
+import { claimant, requirePartner } from './claimant.js';
 
 interface Deps {
   claims: ClaimsService;
@@ -38,34 +40,12 @@ export function claimRoutes(app: FastifyInstance, { claims, apiKeys, waitingRoom
   const admin = adminAuth(adminToken);
   const tags = ['claims'];
 
-  async function partner(request: FastifyRequest): Promise<void> {
-    const key = request.headers['x-api-key'];
-    if (typeof key !== 'string' || !(await apiKeys.check(key))) throw new AppError('invalid_api_key');
-  }
+  const partner = (request: FastifyRequest) => requirePartner({ apiKeys, waitingRoom }, request.headers);
 
   async function campaignOr404(campaignId: string): Promise<CampaignRecord> {
     const campaign = await claims.campaigns.get(campaignId);
     if (!campaign) throw new AppError('campaign_not_found');
     return campaign;
-  }
-
-  /**
-   * Who is claiming: on a room-gated campaign the holder of a live access token of that room, for
-   * the token's own user; otherwise a partner's backend (X-Api-Key) for the user it names.
-   */
-  async function claimant(request: FastifyRequest, campaign: CampaignRecord, bodyUserId: string | undefined): Promise<string> {
-    if (campaign.roomId) {
-      const token = bearer(request);
-      const verified = token ? await waitingRoom.verify(token, campaign.roomId) : null;
-      if (!verified) throw new AppError('not_admitted');
-      if (bodyUserId !== undefined && bodyUserId !== verified.userId) {
-        throw new AppError('not_admitted', 'The access token was issued to another user');
-      }
-      return verified.userId;
-    }
-    await partner(request);
-    if (bodyUserId === undefined) throw new AppError('invalid_request', "body must have required property 'userId'");
-    return bodyUserId;
   }
 
   app.post<{ Body: NewCampaignInput }>(
@@ -117,32 +97,9 @@ export function claimRoutes(app: FastifyInstance, { claims, apiKeys, waitingRoom
     },
     async (request, reply: FastifyReply) => {
       const campaign = await campaignOr404(request.params.campaignId);
-      const userId = await claimant(request, campaign, request.body?.userId);
-      const outcome = await claims.claim(campaign, userId);
-      switch (outcome.kind) {
-        case 'confirmed':
-          return reply.code(201).send({ ...outcome.claim, status: 'confirmed' });
-        case 'pending':
-          // Accepted and logged, but PostgreSQL could not take it yet: it will, and the status says when.
-          return reply.code(202).send({ ...outcome.claim, status: 'pending' });
-        case 'already_claimed':
-          return reply.code(409).send(errorBody('already_claimed', 'This user already holds the most claims allowed', { claims: outcome.claims }));
-        case 'sold_out':
-          return reply
-            .code(410)
-            .send(
-              errorBody('sold_out', outcome.scope === 'day' ? "Today's quota is used up" : 'Sold out', {
-                scope: outcome.scope,
-                ...(outcome.nextOpening ? { nextOpening: outcome.nextOpening } : {}),
-              }),
-            );
-        case 'not_open':
-          return reply.code(425).send(errorBody('not_open', 'The campaign is not open yet', { opensAt: outcome.opensAt }));
-        case 'closed':
-          return reply.code(410).send(errorBody('closed', 'The campaign is closed'));
-        case 'rebuilding':
-          return reply.code(503).header('retry-after', '2').send(errorBody('rebuilding', 'The campaign is being restored; retry shortly'));
-      }
+      const userId = await claimant({ apiKeys, waitingRoom }, request.headers, campaign, request.body?.userId);
+      const answer = claimAnswer(await claims.claim(campaign, userId));
+      return reply.code(answer.status).headers(answer.headers).send(answer.body);
     },
   );
 

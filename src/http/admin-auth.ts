@@ -13,7 +13,11 @@ export function adminAuth(adminToken: string | undefined) {
 }
 
 export function bearer(request: FastifyRequest): string | null {
-  const header = request.headers.authorization;
+  return bearerToken(request.headers.authorization);
+}
+
+/** The token of an `Authorization: Bearer <token>` header, or null. */
+export function bearerToken(header: string | undefined): string | null {
   if (!header || !header.startsWith('Bearer ')) return null;
   return header.slice(7).trim() || null;
 }

@@ -3,15 +3,18 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance } from 
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Context } from '../context.js';
+import { answerClaimDirectly } from '../claims/fast-claim.js';
 import { claimRoutes } from '../claims/routes.js';
 import { partnerRoutes } from '../partners/routes.js';
 import { metricsRoutes } from '../metrics/routes.js';
 import { webRoutes } from '../web/routes.js';
-import { answerEntryDirectly, type RouteFallback } from '../waiting-room/fast-enter.js';
+import { answerEntryDirectly } from '../waiting-room/fast-enter.js';
+import type { RouteFallback } from './shortcuts.js';
 import { answerPollFromCache } from '../waiting-room/fast-poll.js';
 import { waitingRoomRoutes } from '../waiting-room/routes.js';
 import { healthRoutes, type Lifecycle } from './health.js';
 import { AppError, errorBody } from './errors.js';
+import { isDependencyDown, unexpectedErrorAnswer } from './unexpected.js';
 
 /** Builds the HTTP application without listening, so tests can `inject()` requests. */
 declare module 'fastify' {
@@ -22,6 +25,7 @@ declare module 'fastify' {
 
 export async function buildApp(ctx: Context): Promise<FastifyInstance> {
   let toRoute: RouteFallback = (_req, res) => res.destroy();
+  const claimDeps = { claims: ctx.claims, apiKeys: ctx.apiKeys, waitingRoom: ctx.waitingRoom, metrics: ctx.metrics, log: ctx.log };
   const app = Fastify({
     loggerInstance: ctx.log,
     // Logging two lines per request costs more than the request itself on the hot path; errors
@@ -33,12 +37,14 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
     onProtoPoisoning: 'ignore',
     onConstructorPoisoning: 'ignore',
     return503OnClosing: true,
-    // The shortcuts of the two surge requests (waiting-room/fast-poll.ts, fast-enter.ts); whatever
-    // they do not answer goes to Fastify. inject() in tests bypasses them.
+    // The shortcuts of the surge requests (waiting-room/fast-poll.ts, fast-enter.ts,
+    // claims/fast-claim.ts); whatever they do not answer goes to Fastify. inject() in tests
+    // bypasses them.
     serverFactory: (handler) =>
       createServer((req, res) => {
         if (answerPollFromCache(ctx.waitingRoom, ctx.metrics, req, res)) return;
         if (answerEntryDirectly(ctx.waitingRoom, ctx.metrics, toRoute, req, res)) return;
+        if (answerClaimDirectly(claimDeps, toRoute, req, res)) return;
         handler(req, res);
       }),
     ajv: {
@@ -80,16 +86,11 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
     if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError) {
       return reply.code(400).send(errorBody('invalid_json', 'The body is not valid JSON'));
     }
-    if (isDependencyDown(error)) {
-      ctx.metrics.dependencyErrors.inc({ dependency: /redis|Connection is closed|max retries/i.test(error.message) ? 'redis' : 'postgres' });
-      request.log.warn({ err: error }, 'dependency unavailable');
-      return reply.code(503).header('retry-after', '1').send(errorBody('unavailable', 'A dependency is unavailable; retry shortly'));
-    }
-    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+    if (!isDependencyDown(error) && error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
       return reply.code(error.statusCode).send(errorBody('invalid_request', error.message));
     }
-    request.log.error({ err: error }, 'unhandled error');
-    return reply.code(500).send(errorBody('internal_error', 'Something went wrong on our side'));
+    const answer = unexpectedErrorAnswer(error, ctx.metrics, request.log);
+    return reply.code(answer.status).headers(answer.headers).send(answer.body);
   });
 
   app.setNotFoundHandler((request, reply) => {
@@ -119,13 +120,4 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
   claimRoutes(app, { claims: ctx.claims, apiKeys: ctx.apiKeys, waitingRoom: ctx.waitingRoom, adminToken: ctx.config.adminToken });
 
   return app;
-}
-
-/** PostgreSQL or Redis unreachable: a 503 to retry, not a 500 bug. */
-function isDependencyDown(error: { code?: unknown; message?: string }): boolean {
-  const code = typeof error.code === 'string' ? error.code : '';
-  return (
-    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08006', '08001', '08003'].includes(code) ||
-    /Connection terminated|connect ECONNREFUSED|Connection is closed|max retries per request/i.test(error.message ?? '')
-  );
 }
