@@ -1,6 +1,7 @@
 // Bulk persistence: how long PostgreSQL takes to store 100,000 accepted claims through the
-// writer's statement (multi-row INSERT … SELECT FROM unnest, ON CONFLICT DO NOTHING, with the
-// outbox CTE), in batches as the group-commit writer sends them. Seed 002: JDBC batches 3,640 ms,
+// writer's statement (multi-row INSERT … SELECT FROM unnest, with the outbox CTE; the idempotent
+// ON CONFLICT variant only when some are stored already), in batches as the group-commit writer
+// sends them. Seed 002: JDBC batches 3,640 ms,
 // JPA 53,254 ms for 100k rows.
 import { randomBytes } from 'node:crypto';
 import { ClaimIds } from '../src/claims/claim-ids.js';

@@ -90,6 +90,35 @@ WITH incoming AS (
 )
 SELECT claim_id FROM inserted`;
 
+/**
+ * The same, for claims that are new, as the writer's are unless something replays them: without
+ * ON CONFLICT, whose speculative insertion was ~40% of the statement's time (100,000 rows: 740 vs
+ * 520 ms). A claim already stored makes the whole statement fail with a unique violation; the
+ * caller then takes the idempotent statement above. Returns how many rows went in.
+ */
+const PERSIST_NEW_CLAIMS = `
+WITH incoming AS (
+  SELECT campaign_id, seq, user_id, user_claim_no, claim_id, day, day_seq, to_timestamp(claimed_ms / 1000.0) AS claimed_at
+    FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::text[], $6::date[], $7::int[], $8::bigint[])
+      AS r(campaign_id, seq, user_id, user_claim_no, claim_id, day, day_seq, claimed_ms)
+), inserted AS (
+  INSERT INTO claims (campaign_id, seq, user_id, user_claim_no, claim_id, day, day_seq,
+                      stock, per_user_limit, daily_quota, claimed_at)
+  SELECT i.campaign_id, i.seq, i.user_id, i.user_claim_no, i.claim_id, i.day, i.day_seq,
+         c.stock, c.per_user_limit, c.daily_quota, i.claimed_at
+    FROM incoming i JOIN campaigns c ON c.id = i.campaign_id
+  RETURNING campaign_id, seq, user_id, claim_id, claimed_at
+), notified AS (
+  INSERT INTO outbox (topic, url, idempotency_key, payload)
+  SELECT 'claim.confirmed', c.webhook_url, 'claim.confirmed:' || n.claim_id,
+         jsonb_build_object('event', 'claim.confirmed', 'claimId', n.claim_id, 'campaignId', n.campaign_id,
+                            'userId', n.user_id, 'seq', n.seq, 'claimedAt', n.claimed_at)
+    FROM inserted n JOIN campaigns c ON c.id = n.campaign_id
+   WHERE c.webhook_url IS NOT NULL
+  ON CONFLICT (idempotency_key) DO NOTHING
+)
+SELECT count(*)::int AS n FROM inserted`;
+
 /** Of the given claims, those stored exactly as given (same campaign, seq, user and claim number). */
 const REPLAYED_CLAIMS = `
 SELECT s.claim_id
@@ -97,6 +126,41 @@ SELECT s.claim_id
   JOIN claims s ON s.campaign_id = i.campaign_id AND s.seq = i.seq AND s.user_id = i.user_id AND s.user_claim_no = i.user_claim_no`;
 
 export type InsertOutcome = { inserted: Set<string>; existing: Set<string> };
+
+/** Accepted claims as the statements' column arrays ($1..$8). */
+function claimColumns(claims: AcceptedClaim[]): unknown[] {
+  const columns = {
+    campaignId: [] as string[],
+    seq: [] as number[],
+    userId: [] as string[],
+    userClaimNo: [] as number[],
+    claimId: [] as string[],
+    day: [] as Array<string | null>,
+    daySeq: [] as Array<number | null>,
+    claimedAt: [] as number[], // epoch ms: cheaper to send and parse than timestamps
+  };
+  for (const c of claims) {
+    columns.campaignId.push(c.campaignId);
+    columns.seq.push(c.seq);
+    columns.userId.push(c.userId);
+    columns.userClaimNo.push(c.userClaimNo);
+    columns.claimId.push(c.claimId);
+    columns.day.push(c.day);
+    columns.daySeq.push(c.daySeq);
+    columns.claimedAt.push(c.claimedAt);
+  }
+  return [
+    columns.campaignId,
+    columns.seq,
+    columns.userId,
+    columns.userClaimNo,
+    columns.claimId,
+    columns.day,
+    columns.daySeq,
+    columns.claimedAt,
+  ];
+}
+
 
 export class CampaignRepository {
   constructor(private readonly pool: Pool) {}
@@ -180,41 +244,24 @@ export class CampaignRepository {
    * a claim in neither collides with a different stored claim.
    */
   async persist(claims: AcceptedClaim[]): Promise<InsertOutcome> {
-    const columns = {
-      campaignId: [] as string[],
-      seq: [] as number[],
-      userId: [] as string[],
-      userClaimNo: [] as number[],
-      claimId: [] as string[],
-      day: [] as Array<string | null>,
-      daySeq: [] as Array<number | null>,
-      claimedAt: [] as number[], // epoch ms: cheaper to send and parse than timestamps
-    };
-    for (const c of claims) {
-      columns.campaignId.push(c.campaignId);
-      columns.seq.push(c.seq);
-      columns.userId.push(c.userId);
-      columns.userClaimNo.push(c.userClaimNo);
-      columns.claimId.push(c.claimId);
-      columns.day.push(c.day);
-      columns.daySeq.push(c.daySeq);
-      columns.claimedAt.push(c.claimedAt);
+    const values = claimColumns(claims);
+    try {
+      // Named statements are planned once per connection, not for every batch (planning these
+      // costs more than inserting a small batch).
+      const { rows } = await this.pool.query<{ n: number }>({ name: 'floodgate-persist-new-claims', text: PERSIST_NEW_CLAIMS, values });
+      if (rows[0]!.n === claims.length) return { inserted: new Set(claims.map((c) => c.claimId)), existing: new Set() };
+    } catch (err) {
+      // Some are stored already (the sweeper persisting what a writer also did, a retry): the
+      // statement wrote nothing, and the idempotent one sorts them out.
+      if ((err as { code?: unknown }).code !== '23505') throw err;
     }
-    const values = [
-      columns.campaignId,
-      columns.seq,
-      columns.userId,
-      columns.userClaimNo,
-      columns.claimId,
-      columns.day,
-      columns.daySeq,
-      columns.claimedAt,
-    ];
-    // A named statement: planned once per connection, not for every batch (planning this
-    // statement costs more than inserting a small batch).
+    return this.persistIdempotently(values, claims.length);
+  }
+
+  private async persistIdempotently(values: unknown[], count: number): Promise<InsertOutcome> {
     const result = await this.pool.query<{ claim_id: string }>({ name: 'floodgate-persist-claims', text: PERSIST_CLAIMS, values });
     const outcome: InsertOutcome = { inserted: new Set(result.rows.map((r) => r.claim_id)), existing: new Set() };
-    if (outcome.inserted.size < claims.length) {
+    if (outcome.inserted.size < count) {
       // Some were there already: the very same claims (a replay) are fine; anything else collides.
       const replayed = await this.pool.query<{ claim_id: string }>({ name: 'floodgate-replayed-claims', text: REPLAYED_CLAIMS, values: values.slice(0, 5) });
       for (const row of replayed.rows) if (!outcome.inserted.has(row.claim_id)) outcome.existing.add(row.claim_id);
