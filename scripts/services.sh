@@ -113,3 +113,17 @@ ensure_chromium() {
   DEBIAN_FRONTEND=noninteractive apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
 }
+
+# Prints the path of promtool (the alert-rule checker of Prometheus): the one on PATH, else the
+# one unpacked from Debian's prometheus package into .floodgate/tools. The package is downloaded
+# and unpacked, not installed: no service, no system user, nothing outside the project.
+ensure_promtool() {
+  local dir="$FG_HOME/tools"
+  if command -v promtool >/dev/null; then command -v promtool; return 0; fi
+  if [ -x "$dir/usr/bin/promtool" ]; then echo "$dir/usr/bin/promtool"; return 0; fi
+  mkdir -p "$dir"
+  fg_log "unpacking promtool from Debian's prometheus package into $dir"
+  (cd "$dir" && { apt-get download prometheus >/dev/null 2>&1 || { apt-get update -qq && apt-get download prometheus >/dev/null 2>&1; }; }) || return 1
+  dpkg-deb -x "$dir"/prometheus_*.deb "$dir" && rm -f "$dir"/prometheus_*.deb
+  [ -x "$dir/usr/bin/promtool" ] && echo "$dir/usr/bin/promtool"
+}

@@ -14,6 +14,8 @@ trap cleanup EXIT
 
 if [ -z "${TEST_REDIS_URL:-}" ] || [ -z "${TEST_DATABASE_URL:-}" ]; then ensure_packages; fi
 ensure_chromium
+# The alert rules are checked with promtool (test/metrics); a failed download fails that test, not the run.
+PROMTOOL=$(ensure_promtool || true); export PROMTOOL
 if [ -z "${TEST_REDIS_URL:-}" ]; then
   TEST_REDIS_URL=$(start_redis test 6391); started+=(redis)
 fi
