@@ -102,7 +102,7 @@ export async function seeds(options: { redisUrl: string; databaseUrl: string; on
     }
     if (want('rates')) {
       console.log('\n## highest sustained arrival rate with p99 <= 50 ms and nothing dropped');
-      const steps = [1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 10_000, 12_000, 14_000, 16_000];
+      const steps = [1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 10_000, 12_000, 14_000, 16_000, 20_000, 24_000];
       const file = join(tmpdir(), `fg-bare-${process.pid}.json`);
       writeFileSync(file, JSON.stringify({ steps: [{ method: 'POST', path: '/enter', body: { userId: '{user}' } }] }));
       const bare = await startProcess(['--import', 'tsx', 'bench/bare-server.ts'], {}, '/');

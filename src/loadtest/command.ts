@@ -125,6 +125,10 @@ function printSummary(report: Report, plannedMs: number): void {
       `${s.name.padEnd(12)} ${String(s.count).padStart(8)} ${String(s.errors).padStart(9)} ${s.p50Ms.toFixed(2).padStart(9)} ${s.p95Ms.toFixed(2).padStart(9)} ${s.p99Ms.toFixed(2).padStart(9)} ${s.maxMs.toFixed(2).padStart(9)}`,
     );
   }
+  const stall = Math.max(0, ...report.timeline.map((s) => s.generatorStallMs));
+  const busy = Math.max(0, ...report.timeline.map((s) => s.generatorBusy));
+  console.log(`\nload generator (this process): longest event-loop stall ${stall.toFixed(1)} ms, busiest second ${Math.round(busy * 100)}% busy`);
+  if (busy > 0.9) console.log('  near saturation: part of the latency may be the generator\'s own; run it on another machine to be sure');
   console.log('\naudit:');
   for (const c of report.audit) console.log(`  ${c.pass ? 'PASS' : 'FAIL'}  ${c.invariant}: ${c.detail}`);
 }

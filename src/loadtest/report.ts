@@ -84,7 +84,7 @@ Setup: <code>${esc(JSON.stringify(report.setup))}</code></p>
 <h2>Audit</h2><table><tr><th>Result</th><th>Invariant</th><th>Detail</th></tr>${audit}</table>
 <h2>Requests</h2><table><tr><th>Kind</th><th>Count</th><th>Errors</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th><th>Statuses</th></tr>${rows}</table>
 ${chart('Throughput', [{ name: 'requests started', color: colors[0]!, values: t.map((s) => s.started) }, { name: 'completed', color: colors[1]!, values: t.map((s) => s.completed) }, { name: 'errors', color: '#dc2626', values: t.map((s) => s.errors) }, { name: 'dropped', color: colors[3]!, values: t.map((s) => s.dropped) }], 'requests')}
-${chart('Latency p99 (from scheduled start)', [{ name: 'p99', color: colors[2]!, values: t.map((s) => s.p99Ms) }], 'ms')}
+${chart('Latency p99 (from scheduled start), and the load generator\'s own longest stall', [{ name: 'p99', color: colors[2]!, values: t.map((s) => s.p99Ms) }, { name: 'generator stall (a spike here is the load tester\'s, not the target\'s)', color: colors[3]!, values: t.map((s) => s.generatorStallMs ?? 0) }], 'ms')}
 ${gaugeNames.length ? chart('System state', gaugeNames.map((g, i) => ({ name: g, color: colors[i % colors.length]!, values: t.map((s) => s.gauges[g] ?? 0) })), 'count') : ''}
 </body></html>`;
 }
