@@ -231,12 +231,16 @@ export class WaitingRoomService {
     if (!view.opened) {
       const untilOpen = Math.max(0, (view.opensAt - Date.now()) / 1000);
       const eta = place === null ? null : Math.ceil(untilOpen) + etaSeconds(place, rate);
+      // The expected wait runs to the person's own turn, not to the opening: a large FIFO
+      // pre-queue would otherwise poll about once a second each around opensAt. (A shuffled
+      // pre-queue has no places before opening; its polls are spread by the jitter only.)
+      const wait = place === null ? untilOpen : untilOpen + place / rate;
       return {
         ticketId,
         state: 'waiting',
         position: place,
         etaSeconds: eta,
-        pollAfterMs: pollAfterMs(place ?? 1, untilOpen, view.abandonAfterSeconds),
+        pollAfterMs: pollAfterMs(place ?? 1, wait, view.abandonAfterSeconds),
         opensAt: new Date(view.opensAt).toISOString(),
       };
     }

@@ -41,6 +41,26 @@ describe('waiting room: scheduled opening with a pre-queue', () => {
     return { room, described, tickets, places, late: lateNow };
   }
 
+  it('FIFO: shortly before opening, the far back of the pre-queue is told to poll less often than the front', async () => {
+    const room = await createRoom(instance.app, {
+      id: uniqueId('prepoll'),
+      admitPerSecond: 10,
+      maxActive: 100,
+      sessionSeconds: 60,
+      opensAt: new Date(Date.now() + 5000).toISOString(),
+      prequeue: 'fifo',
+    });
+    const tickets: string[] = [];
+    for (let i = 0; i < 200; i++) tickets.push((await enter(instance.app, room.id, `early-${i}`)).body.ticketId);
+    // Place 200 at 10/s is due 20 s after opening: its interval is bounded by its place (4,980 ms,
+    // less jitter), not by the few seconds left before opening, which bound the front's.
+    const front = (await poll(instance.app, room.id, tickets[0]!)).body;
+    const back = (await poll(instance.app, room.id, tickets[199]!)).body;
+    assert.ok(back.opensAt && back.position === 200, 'still before opening');
+    assert.ok(front.pollAfterMs <= 1000, `front: ${front.pollAfterMs} ms`);
+    assert.ok(back.pollAfterMs >= 3984, `place 200 at 10/s: ${back.pollAfterMs} ms, as if it were due at the opening`);
+  });
+
   it('FIFO: the pre-queue is admitted in arrival order', async () => {
     const { places, late } = await prequeue('fifo', 12);
     assert.deepEqual(places, Array.from({ length: 12 }, (_, i) => i + 1));
