@@ -62,41 +62,18 @@ const CLAIM_COLUMNS = `claim_id AS "claimId", campaign_id AS "campaignId", user_
   claimed_at AS "claimedAt", redeemed_at AS "redeemedAt"`;
 
 /**
- * Accepted claims → rows, idempotently on (campaign, seq), with their webhook notifications
- * (outbox) in the same statement, hence the same transaction. The campaign's limits are copied from
- * the campaign row, and the constraints check them (see migrations/002_claims.sql).
- */
-const PERSIST_CLAIMS = `
-WITH incoming AS (
-  SELECT campaign_id, seq, user_id, user_claim_no, claim_id, day, day_seq, to_timestamp(claimed_ms / 1000.0) AS claimed_at
-    FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::text[], $6::date[], $7::int[], $8::bigint[])
-      AS r(campaign_id, seq, user_id, user_claim_no, claim_id, day, day_seq, claimed_ms)
-), inserted AS (
-  INSERT INTO claims (campaign_id, seq, user_id, user_claim_no, claim_id, day, day_seq,
-                      stock, per_user_limit, daily_quota, claimed_at)
-  SELECT i.campaign_id, i.seq, i.user_id, i.user_claim_no, i.claim_id, i.day, i.day_seq,
-         c.stock, c.per_user_limit, c.daily_quota, i.claimed_at
-    FROM incoming i JOIN campaigns c ON c.id = i.campaign_id
-  ON CONFLICT (campaign_id, seq) DO NOTHING
-  RETURNING campaign_id, seq, user_id, claim_id, claimed_at
-), notified AS (
-  INSERT INTO outbox (topic, url, idempotency_key, payload)
-  SELECT 'claim.confirmed', c.webhook_url, 'claim.confirmed:' || n.claim_id,
-         jsonb_build_object('event', 'claim.confirmed', 'claimId', n.claim_id, 'campaignId', n.campaign_id,
-                            'userId', n.user_id, 'seq', n.seq, 'claimedAt', n.claimed_at)
-    FROM inserted n JOIN campaigns c ON c.id = n.campaign_id
-   WHERE c.webhook_url IS NOT NULL
-  ON CONFLICT (idempotency_key) DO NOTHING
-)
-SELECT claim_id FROM inserted`;
-
-/**
- * The same, for claims that are new, as the writer's are unless something replays them: without
+ * Accepted claims → rows, with their webhook notifications (outbox) in the same statement, hence
+ * the same transaction. The campaign's limits are copied from the campaign row, and the
+ * constraints check them (see migrations/002_claims.sql).
+ *
+ * Two forms. The writer's claims are new unless something replays them, so its form has no
  * ON CONFLICT, whose speculative insertion was ~40% of the statement's time (100,000 rows: 740 vs
- * 520 ms). A claim already stored makes the whole statement fail with a unique violation; the
- * caller then takes the idempotent statement above. Returns how many rows went in.
+ * 520 ms); a claim already stored then fails the whole statement with a unique violation, and the
+ * caller takes the idempotent form, which skips rows already stored on (campaign, seq) and returns
+ * the ids it wrote. The new-claims form returns how many rows went in.
  */
-const PERSIST_NEW_CLAIMS = `
+function persistClaimsSql(idempotent: boolean): string {
+  return `
 WITH incoming AS (
   SELECT campaign_id, seq, user_id, user_claim_no, claim_id, day, day_seq, to_timestamp(claimed_ms / 1000.0) AS claimed_at
     FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::text[], $6::date[], $7::int[], $8::bigint[])
@@ -107,6 +84,7 @@ WITH incoming AS (
   SELECT i.campaign_id, i.seq, i.user_id, i.user_claim_no, i.claim_id, i.day, i.day_seq,
          c.stock, c.per_user_limit, c.daily_quota, i.claimed_at
     FROM incoming i JOIN campaigns c ON c.id = i.campaign_id
+  ${idempotent ? 'ON CONFLICT (campaign_id, seq) DO NOTHING' : ''}
   RETURNING campaign_id, seq, user_id, claim_id, claimed_at
 ), notified AS (
   INSERT INTO outbox (topic, url, idempotency_key, payload)
@@ -117,7 +95,10 @@ WITH incoming AS (
    WHERE c.webhook_url IS NOT NULL
   ON CONFLICT (idempotency_key) DO NOTHING
 )
-SELECT count(*)::int AS n FROM inserted`;
+${idempotent ? 'SELECT claim_id FROM inserted' : 'SELECT count(*)::int AS n FROM inserted'}`;
+}
+const PERSIST_CLAIMS = persistClaimsSql(true);
+const PERSIST_NEW_CLAIMS = persistClaimsSql(false);
 
 /** Of the given claims, those stored exactly as given (same campaign, seq, user and claim number). */
 const REPLAYED_CLAIMS = `
