@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { AppError } from '../http/errors.js';
 import type { AccessClaims, AccessTokens } from '../tokens/access-token.js';
-import { etaSeconds, pollAfterMs } from './domain/polling.js';
+import { etaSeconds, pollAfterMs, pollAfterMsBeforeOpening } from './domain/polling.js';
 import { resolveNewRoom, type NewRoomInput } from './domain/room-config.js';
 import { SHUFFLE_ALGORITHM, placeToIssued } from './domain/shuffle.js';
 import { roomKeys } from './keys.js';
@@ -240,7 +240,7 @@ export class WaitingRoomService {
         state: 'waiting',
         position: place,
         etaSeconds: eta,
-        pollAfterMs: pollAfterMs(place ?? 1, wait, view.abandonAfterSeconds),
+        pollAfterMs: pollAfterMsBeforeOpening(wait, view.abandonAfterSeconds),
         opensAt: new Date(view.opensAt).toISOString(),
       };
     }

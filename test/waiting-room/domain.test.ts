@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { pollAfterMs, RateWindow } from '../../src/waiting-room/domain/polling.js';
+import { pollAfterMs, pollAfterMsBeforeOpening, RateWindow } from '../../src/waiting-room/domain/polling.js';
 import { issuedToPlace, placeToIssued } from '../../src/waiting-room/domain/shuffle.js';
 
 describe('shuffle permutation', () => {
@@ -42,6 +42,15 @@ describe('polling interval', () => {
     assert.ok(intervals.size > 50, `${intervals.size} distinct intervals for 200 clients at the front`);
     for (const interval of intervals) assert.ok(interval >= 800 && interval <= 1000, `${interval}`);
     for (let i = 0; i < 200; i++) assert.ok(pollAfterMs(300_000, 3000, 30) <= 10_000, 'jitter never breaks the abandonment bound');
+  });
+
+  it('before opening, follows the time to one own turn only, not the position', () => {
+    assert.equal(pollAfterMsBeforeOpening(3600, null, noJitter), 90_000, 'an hour before opening: the longest interval');
+    assert.equal(pollAfterMsBeforeOpening(2, null, noJitter), 1600);
+    assert.equal(pollAfterMsBeforeOpening(0.1, null, noJitter), 1000);
+    assert.equal(pollAfterMsBeforeOpening(3600, 30, noJitter), 10_000, 'never so late that the ticket looks abandoned');
+    const shortest = pollAfterMsBeforeOpening(3600, null, mostJitter);
+    assert.ok(shortest >= 72_000 && shortest <= 72_100, `${shortest}`);
   });
 
   it('keeps 300,000 waiting users to a few thousand polls per second in total', () => {

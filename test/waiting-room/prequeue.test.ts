@@ -52,13 +52,32 @@ describe('waiting room: scheduled opening with a pre-queue', () => {
     });
     const tickets: string[] = [];
     for (let i = 0; i < 200; i++) tickets.push((await enter(instance.app, room.id, `early-${i}`)).body.ticketId);
-    // Place 200 at 10/s is due 20 s after opening: its interval is bounded by its place (4,980 ms,
-    // less jitter), not by the few seconds left before opening, which bound the front's.
+    // Everyone polls before their own turn: the front before the opening, place 200 (due 20 s
+    // after it, at 10/s) at 64-80% of its wait, not every few seconds as if due at the opening.
     const front = (await poll(instance.app, room.id, tickets[0]!)).body;
+    const untilOpen = Date.parse(front.opensAt) - Date.now();
     const back = (await poll(instance.app, room.id, tickets[199]!)).body;
     assert.ok(back.opensAt && back.position === 200, 'still before opening');
-    assert.ok(front.pollAfterMs <= 1000, `front: ${front.pollAfterMs} ms`);
-    assert.ok(back.pollAfterMs >= 3984, `place 200 at 10/s: ${back.pollAfterMs} ms, as if it were due at the opening`);
+    assert.ok(front.pollAfterMs <= Math.max(1000, 0.8 * (untilOpen + 100)) + 10, `front: ${front.pollAfterMs} ms, opening in ${untilOpen} ms`);
+    assert.ok(back.pollAfterMs >= 0.64 * 20_000, `place 200 at 10/s: ${back.pollAfterMs} ms, as if it were due at the opening`);
+  });
+
+  it('long before opening, the pre-queue polls rarely: the front of a FIFO one and all of a shuffled one', async () => {
+    for (const mode of ['fifo', 'shuffle'] as const) {
+      const room = await createRoom(instance.app, {
+        id: uniqueId(`hour-${mode}`),
+        admitPerSecond: 100,
+        maxActive: 100,
+        sessionSeconds: 60,
+        opensAt: new Date(Date.now() + 3_600_000).toISOString(),
+        prequeue: mode,
+      });
+      const entered = (await enter(instance.app, room.id, 'first')).body;
+      const polled = (await poll(instance.app, room.id, entered.ticketId)).body;
+      for (const answer of [entered, polled]) {
+        assert.ok(answer.pollAfterMs >= 72_000, `${mode}, an hour before opening: pollAfterMs ${answer.pollAfterMs}`);
+      }
+    }
   });
 
   it('FIFO: the pre-queue is admitted in arrival order', async () => {

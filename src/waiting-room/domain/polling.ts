@@ -28,8 +28,23 @@ export function pollAfterMs(
 ): number {
   let interval = Math.min(MAX_POLL_MS, FRONT_POLL_MS + POLL_MS_PER_PLACE * Math.max(0, position - 1));
   if (waitSeconds !== null) interval = Math.min(interval, Math.max(FRONT_POLL_MS, waitSeconds * 800));
-  if (abandonAfterSeconds !== null) interval = Math.min(interval, (abandonAfterSeconds * 1000) / 3);
-  return Math.round(interval * (1 - JITTER * random()));
+  return spread(interval, abandonAfterSeconds, random);
+}
+
+/**
+ * Before opening nobody moves: poll at 80% of the wait to one's own turn (to the opening itself
+ * while a shuffled pre-queue has no places yet), up to MAX_POLL_MS. The position bound above
+ * would have the front of the pre-queue, and all of a shuffled one, poll every second for as long
+ * as the room is closed.
+ */
+export function pollAfterMsBeforeOpening(waitSeconds: number, abandonAfterSeconds: number | null, random: () => number = Math.random): number {
+  return spread(Math.min(MAX_POLL_MS, Math.max(FRONT_POLL_MS, waitSeconds * 800)), abandonAfterSeconds, random);
+}
+
+/** Never so late that an honest client looks abandoned; shortened at random (JITTER). */
+function spread(interval: number, abandonAfterSeconds: number | null, random: () => number): number {
+  const bounded = abandonAfterSeconds === null ? interval : Math.min(interval, (abandonAfterSeconds * 1000) / 3);
+  return Math.round(bounded * (1 - JITTER * random()));
 }
 
 /** Seconds until admission at the observed rate (the configured one until there is an observation). */
