@@ -65,8 +65,6 @@ export class ClaimsService {
         const reply = (await campaignScripts.claim.run(deps.redis, [keys.st, keys.users, keys.log], args)) as [-1] | Decision[];
         return reply[0] === -1 ? claims.map((): Decision => [-1]) : (reply as Decision[]);
       },
-      256,
-      0, // a claim waits for its commit anyway: the decision does not wait for company (measured)
     );
     this.sweeper = new ClaimSweeper(deps.redis, deps.prefix, deps.repository, this.writer, deps.claimIds, deps.log);
   }

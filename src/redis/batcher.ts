@@ -1,6 +1,8 @@
 /**
- * Gathers calls that arrive within `waitMs` (0: the same turn of the event loop) and share a key (a room, a campaign) into one
- * call of `run` with all their inputs, in arrival order. During a surge this turns thousands of
+ * Gathers calls that arrive in the same turn of the event loop and share a key (a room, a
+ * campaign) into one call of `run` with all their inputs, in arrival order. (Waiting a millisecond
+ * for company cost every call 1-2 ms and gained nothing measurable; neither did holding batches
+ * back while one was in flight.) During a surge this turns thousands of
  * script runs per second into a few hundred: what a script call costs is mostly per-call overhead,
  * in the client and in Redis, not the work per item. Each item is still decided atomically and in
  * order by the script; `run` must return one output per input.
@@ -12,7 +14,6 @@ export class KeyedBatcher<Key extends string, In, Out> {
   constructor(
     private readonly run: (key: Key, inputs: In[]) => Promise<Out[]>,
     private readonly maxBatch = 256,
-    private readonly waitMs = 1,
   ) {}
 
   add(key: Key, input: In): Promise<Out> {
@@ -22,8 +23,7 @@ export class KeyedBatcher<Key extends string, In, Out> {
       waiters.push({ input, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
-        if (this.waitMs > 0) setTimeout(() => this.flush(), this.waitMs);
-        else setImmediate(() => this.flush());
+        setImmediate(() => this.flush());
       }
     });
   }

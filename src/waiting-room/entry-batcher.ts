@@ -13,7 +13,7 @@ export interface EntryReply {
   prequeueSize: number;
 }
 
-/** Group entry: the entries to one room within a millisecond are one run of lua/enter-6.lua. */
+/** Group entry: the entries to one room in the same event-loop turn are one run of lua/enter-6.lua. */
 export function entryBatcher(redis: Redis, prefix: string): KeyedBatcher<string, string, EntryReply | null> {
   return new KeyedBatcher<string, string, EntryReply | null>(async (roomId, userIds) => {
     const keys = roomKeys(prefix, roomId);
@@ -32,5 +32,5 @@ export function entryBatcher(redis: Redis, prefix: string): KeyedBatcher<string,
       opened: opened === 1,
       prequeueSize,
     }));
-  }, 256, 0);
+  });
 }

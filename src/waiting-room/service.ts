@@ -179,7 +179,7 @@ export class WaitingRoomService {
       reply = await this.entries.add(roomId, userId);
       if (!reply) throw new AppError('room_not_found');
     }
-    const view = await this.views.get(roomId);
+    const view = this.views.peek(roomId) ?? (await this.views.get(roomId));
     if (!view) throw new AppError('room_not_found');
     // The script's counters are fresher than the cached view: use them for this answer.
     const current: RoomView = {

@@ -2,7 +2,7 @@
   Decides claims, in the order given, each atomically: state present -> per-user limit -> stock ->
   daily quota -> record -> append to the campaign's log. Accepted <=> logged: the log entry is what
   makes an accepted claim recoverable until PostgreSQL has it. Instances batch the claims to one
-  campaign that arrive within a millisecond into one call.
+  campaign that arrive in the same event-loop turn into one call.
 
   Input:
     KEYS[1] st     campaign limits and counters (hash): ready, stock, perUserLimit, dailyQuota,
