@@ -1,6 +1,6 @@
 import { Pool } from 'undici';
 import { Recorder, type SecondSample } from './recorder.js';
-import { Sleepers } from './sleepers.js';
+import { Sleepers, type Wake } from './sleepers.js';
 import { arrivals, totalDurationMs, type Stage } from './stages.js';
 
 export interface Reply {
@@ -12,6 +12,15 @@ export interface Flow {
   /** One HTTP call, recorded under `kind`; latency counts from `scheduledAt` (default: now). */
   request(kind: string, call: { method: 'GET' | 'POST' | 'PATCH' | 'DELETE'; path: string; body?: unknown; headers?: Record<string, string> }, scheduledAt?: number, ok?: (status: number) => boolean): Promise<Reply>;
   sleep(ms: number): Promise<boolean>; // false when the run is over
+  /**
+   * Calls `wake(true, id)` after `ms`, or `wake(false, id)` when the run is over: a sleep without a
+   * suspended async function, for scenarios that keep hundreds of thousands of people in compact
+   * tables (`wake` is meant to be one function shared by all of them).
+   */
+  later(ms: number, wake: Wake, id: number): void;
+  /** Counts a flow that goes on after its arrival() returned (a person in a table); end() when it is over. */
+  begin(): void;
+  end(): void;
   now(): number;
 }
 
@@ -97,6 +106,9 @@ export async function run(scenario: Scenario, options: RunOptions): Promise<RunR
       }
     },
     sleep: (ms) => sleepers.sleep(ms),
+    later: (ms, wake, id) => sleepers.later(ms, wake, id),
+    begin: () => void flows++,
+    end: endFlow,
   };
 
   const totalMs = totalDurationMs(options.stages);

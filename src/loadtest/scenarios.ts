@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { AdminClient } from './admin-client.js';
 import { admissionOrderViolations, check, type Check } from './audit.js';
+import { People } from './people.js';
 import type { Flow, Scenario } from './runner.js';
 
 export interface PreparedScenario extends Scenario {
@@ -26,6 +27,8 @@ export interface WaitingRoomOptions {
 /**
  * Each arrival is a person: enters, polls as told by pollAfterMs until admitted, keeps the session
  * for holdMs, then completes. Samples the room every second (waiting, active) for the audit.
+ * Waiting people are rows of a table (see people.ts) woken by the runner's timer wheel, not
+ * suspended async functions: hundreds of thousands of them wait at once.
  */
 export async function waitingRoomScenario(admin: AdminClient, options: WaitingRoomOptions): Promise<PreparedScenario> {
   const roomId = options.roomId ?? `loadtest-${runId()}`;
@@ -38,43 +41,59 @@ export async function waitingRoomScenario(admin: AdminClient, options: WaitingRo
     });
   }
   const room = await admin.must('GET', `/v1/rooms/${roomId}`);
-  const tickets = new Map<number, { ticketNo: number; admittedAt: number | null; lastWaitingAt: number | null }>();
+  const people = new People();
   let maxActiveSeen = 0;
   let entered = 0;
   let admitted = 0;
   const base = `/v1/rooms/${encodeURIComponent(roomId)}`;
+  let flow: Flow;
+
+  /** Where a person goes after an answer: back to sleep, into the session, or out. */
+  function next(i: number, body: { state: string; pollAfterMs: number; accessToken?: string }): void {
+    if (body.state === 'waiting') {
+      people.seenWaiting(i, flow.now(), body.pollAfterMs);
+      flow.later(body.pollAfterMs, wake, i);
+    } else if (body.state === 'admitted') {
+      people.admitted(i, flow.now());
+      admitted++;
+      void session(body.accessToken).finally(() => flow.end());
+    } else {
+      flow.end();
+    }
+  }
+
+  // One function for every sleeping person: the wheel holds (wake, i), nothing per person.
+  function wake(awake: boolean, i: number): void {
+    if (!awake) return flow.end();
+    void poll(i);
+  }
+
+  async function poll(i: number): Promise<void> {
+    const polled = await flow.request('poll', { method: 'GET', path: `${base}/tickets/${people.ticketId(i)}` }, flow.now());
+    if (polled.status === 200) next(i, polled.body);
+    else flow.later(people.pollAfterMs(i), wake, i); // try again as last told
+  }
+
+  /** An admitted person (few at a time: at most maxActive) holds the session, then completes. */
+  async function session(accessToken: string | undefined): Promise<void> {
+    if (options.holdMs > 0 && !(await flow.sleep(options.holdMs))) return;
+    await flow.request('complete', { method: 'POST', path: `${base}/sessions/complete`, headers: { authorization: `Bearer ${accessToken}` } });
+  }
 
   return {
     name: 'waiting-room',
     describe: () => ({ roomId, admitPerSecond: room.admitPerSecond, maxActive: room.maxActive }),
-    async arrival(i: number, flow: Flow, scheduledAt: number) {
+    async arrival(i: number, runFlow: Flow, scheduledAt: number) {
+      flow = runFlow;
       const entry = await flow.request('enter', { method: 'POST', path: `${base}/tickets`, body: { userId: `lt-${roomId}-${i}` } }, scheduledAt);
       if (entry.status !== 201 && entry.status !== 200) return;
       entered++;
-      // A waiting person keeps only what the next poll needs: hundreds of thousands of them sleep
-      // at once, and the generator's memory (and garbage collection) grows with each one.
       const ticketId: string = entry.body.ticketId;
-      const ticket = { ticketNo: Number(ticketId.split('.')[0]), admittedAt: null as number | null, lastWaitingAt: flow.now() as number | null };
-      tickets.set(ticket.ticketNo, ticket);
-      let state: string = entry.body.state;
-      let pollAfterMs: number = entry.body.pollAfterMs;
-      let accessToken: string | undefined;
-      while (state === 'waiting') {
-        if (!(await flow.sleep(pollAfterMs))) return;
-        const polled = await flow.request('poll', { method: 'GET', path: `${base}/tickets/${ticketId}` }, flow.now());
-        if (polled.status !== 200) continue;
-        ({ state, pollAfterMs, accessToken } = polled.body);
-        if (state === 'waiting') ticket.lastWaitingAt = flow.now();
-      }
-      if (state !== 'admitted') return;
-      ticket.admittedAt = flow.now();
-      admitted++;
-      if (options.holdMs > 0 && !(await flow.sleep(options.holdMs))) return;
-      await flow.request('complete', {
-        method: 'POST',
-        path: `${base}/sessions/complete`,
-        headers: { authorization: `Bearer ${accessToken}` },
-      });
+      people.add(i, ticketId, flow.now());
+      people.seenWaiting(i, flow.now(), entry.body.pollAfterMs);
+      // The person goes on after this arrival returns, as a row of the table.
+      flow.begin();
+      next(i, entry.body);
     },
     async gauges() {
       const { body } = await admin.call('GET', `/v1/rooms/${roomId}`);
@@ -85,11 +104,12 @@ export async function waitingRoomScenario(admin: AdminClient, options: WaitingRo
     async audit() {
       const { body } = await admin.call('GET', `/v1/rooms/${roomId}`);
       maxActiveSeen = Math.max(maxActiveSeen, body?.stats?.active ?? 0);
-      const violations = admissionOrderViolations([...tickets.values()], 1000);
+      const violations = admissionOrderViolations(people.tickets(), 1000);
+      const distinct = people.distinctTickets();
       return [
         check('never more than maxActive active', maxActiveSeen <= room.maxActive, `most active seen ${maxActiveSeen}, maxActive ${room.maxActive}`),
-        check('admission in ticket order', violations === 0, `${violations} tickets seen waiting after a later ticket was admitted (${tickets.size} tickets, ${admitted} admitted)`),
-        check('every entry got a ticket', entered === tickets.size, `${entered} entries, ${tickets.size} distinct tickets`),
+        check('admission in ticket order', violations === 0, `${violations} tickets seen waiting after a later ticket was admitted (${people.size} tickets, ${admitted} admitted)`),
+        check('every entry got a ticket', entered === distinct, `${entered} entries, ${distinct} distinct tickets`),
       ];
     },
   };

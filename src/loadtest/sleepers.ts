@@ -1,15 +1,19 @@
 /** Wake-ups are rounded up to this many milliseconds. */
 const TICK_MS = 10;
 
+/** Called when a sleep ends: `awake` is false when the run ended instead. */
+export type Wake = (awake: boolean, id: number) => void;
+
 /**
  * Sleeping flows, woken by one timer. A simulated crowd spends most of its life asleep between
  * polls (300,000 people waiting, each told to come back in up to 90 s); a Node timer, a closure
  * and a set entry for each of them cost ~300 bytes apiece, and the garbage collector's time to
- * trace them is taken from the target when both share a machine. Here a sleeper is one resolver in
- * the bucket of its wake-up tick.
+ * trace them is taken from the target when both share a machine. Here a sleeper is two slots in
+ * the bucket of its wake-up tick: a function shared by many sleepers and a number.
  */
 export class Sleepers {
-  private readonly buckets = new Map<number, Array<(awake: boolean) => void>>();
+  /** tick → [wake, id, wake, id, ...] */
+  private readonly buckets = new Map<number, Array<Wake | number>>();
   private timer: NodeJS.Timeout | null = null;
   /** The next tick whose bucket has not been woken yet. */
   private nextTick = 0;
@@ -19,14 +23,20 @@ export class Sleepers {
 
   /** Resolves true after `ms`, or false once the run is over. */
   sleep(ms: number): Promise<boolean> {
-    if (this.closed) return Promise.resolve(false);
+    return new Promise((resolve) => this.later(ms, resolve, 0));
+  }
+
+  /** Calls `wake(true, id)` after `ms`, or `wake(false, id)` once the run is over. */
+  later(ms: number, wake: Wake, id: number): void {
+    if (this.closed) {
+      queueMicrotask(() => wake(false, id));
+      return;
+    }
     const tick = Math.max(Math.ceil((this.now() + ms) / TICK_MS), this.nextTick);
-    return new Promise((resolve) => {
-      let bucket = this.buckets.get(tick);
-      if (!bucket) this.buckets.set(tick, (bucket = []));
-      bucket.push(resolve);
-      this.timer ??= setInterval(() => this.wake(), TICK_MS);
-    });
+    let bucket = this.buckets.get(tick);
+    if (!bucket) this.buckets.set(tick, (bucket = []));
+    bucket.push(wake, id);
+    this.timer ??= setInterval(() => this.wake(), TICK_MS);
   }
 
   private wake(): void {
@@ -35,7 +45,7 @@ export class Sleepers {
       const bucket = this.buckets.get(this.nextTick);
       if (!bucket) continue;
       this.buckets.delete(this.nextTick);
-      for (const resolve of bucket) resolve(true);
+      run(bucket, true);
     }
     if (this.buckets.size === 0 && this.timer) {
       clearInterval(this.timer);
@@ -43,12 +53,17 @@ export class Sleepers {
     }
   }
 
-  /** Ends every sleep at once (with false) and refuses new ones. */
+  /** Ends every sleep at once (awake: false) and refuses new ones. */
   close(): void {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    for (const bucket of this.buckets.values()) for (const resolve of bucket) resolve(false);
+    const buckets = [...this.buckets.values()];
     this.buckets.clear();
+    for (const bucket of buckets) run(bucket, false);
   }
+}
+
+function run(bucket: Array<Wake | number>, awake: boolean): void {
+  for (let i = 0; i < bucket.length; i += 2) (bucket[i] as Wake)(awake, bucket[i + 1] as number);
 }
