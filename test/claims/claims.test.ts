@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
-import { admin, deletePrefix, startInstance, testPrefix, uniqueId, type Instance } from '../helpers.js';
+import { admin, deletePrefix, eventually, startInstance, testPrefix, uniqueId, type Instance } from '../helpers.js';
 import { claim, createCampaign, createPartner, describeCampaign, pooled } from './helpers.js';
 
 describe('claims: first come, first served', () => {
@@ -57,6 +57,11 @@ describe('claims: first come, first served', () => {
     assert.equal(stats.remaining, 0);
     assert.equal(stats.persisted, 250);
     assert.equal(stats.pending, 0);
+    // the writers delete committed claims' log entries themselves, in bulk, well before the
+    // sweeper would take them for orphans (3 s)
+    const since = Date.now();
+    await eventually(async () => ((await first.ctx.redis.xlen(`${prefix}:{camp:${id}}:log`)) === 0 ? true : undefined), 2000, 20);
+    assert.ok(Date.now() - since < 1000, 'log trimmed within a second of the answers');
   });
 
   it("one user's parallel duplicates: one success, the rest already_claimed with that claim", async () => {
