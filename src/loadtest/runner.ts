@@ -1,4 +1,5 @@
 import { Pool } from 'undici';
+import { exchange } from './exchange.js';
 import { Recorder, type SecondSample } from './recorder.js';
 import { Sleepers, type Wake } from './sleepers.js';
 import { arrivals, totalDurationMs, type Stage } from './stages.js';
@@ -82,28 +83,29 @@ export async function run(scenario: Scenario, options: RunOptions): Promise<RunR
     now,
     async request(kind, call, scheduledAt = now(), ok = (s) => s < 500) {
       recorder.start();
-      try {
-        const res = await pool.request({
-          method: call.method,
-          path: call.path,
-          headers: { ...(call.body !== undefined ? { 'content-type': 'application/json' } : {}), ...call.headers },
-          body: call.body !== undefined ? JSON.stringify(call.body) : undefined,
-          headersTimeout: 30_000,
-          bodyTimeout: 30_000,
-        });
-        const text = await res.body.text();
-        recorder.record(kind, now() - scheduledAt, res.statusCode, ok(res.statusCode));
-        let body: unknown = null;
-        try {
-          body = text ? JSON.parse(text) : null;
-        } catch {
-          body = text;
-        }
-        return { status: res.statusCode, body };
-      } catch {
+      const headers: string[] = [];
+      if (call.body !== undefined) headers.push('content-type', 'application/json');
+      if (call.headers) for (const name in call.headers) headers.push(name, call.headers[name]!);
+      const answer = await exchange(pool, {
+        method: call.method,
+        path: call.path,
+        headers,
+        body: call.body !== undefined ? JSON.stringify(call.body) : null,
+        headersTimeout: 30_000,
+        bodyTimeout: 30_000,
+      });
+      if (answer.status === 'error') {
         recorder.record(kind, now() - scheduledAt, 'error', false);
         return { status: 'error', body: null };
       }
+      recorder.record(kind, now() - scheduledAt, answer.status, ok(answer.status));
+      let body: unknown = null;
+      try {
+        body = answer.text ? JSON.parse(answer.text) : null;
+      } catch {
+        body = answer.text;
+      }
+      return { status: answer.status, body };
     },
     sleep: (ms) => sleepers.sleep(ms),
     later: (ms, wake, id) => sleepers.later(ms, wake, id),

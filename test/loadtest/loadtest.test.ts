@@ -144,6 +144,44 @@ describe('floodgate loadtest', () => {
     }
   });
 
+  it('records broken connections as errors, and hands scenarios the status and parsed body of answers', async () => {
+    let n = 0;
+    const server = createServer((req, res) => {
+      // every other request: the connection is cut before any answer
+      if (n++ % 2 === 0) return req.socket.destroy();
+      res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ echo: req.headers['x-echo'] }));
+    }).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const seen: Array<{ status: number | 'error'; body: unknown }> = [];
+    try {
+      const scenario: Scenario = {
+        name: 'echo',
+        async arrival(i, flow, at) {
+          seen.push(await flow.request('echo', { method: 'POST', path: '/', body: { i }, headers: { 'x-echo': `e${i}` } }, at));
+        },
+      };
+      const result = await run(scenario, {
+        target: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+        stages: [parseStage('20/s:1s')],
+        connections: 1,
+        maxInFlight: 100,
+        maxLagMs: 1000,
+        drainMs: 3000,
+      });
+      const [summary] = result.recorder.summaries();
+      assert.equal(summary!.count, 20);
+      const errors = seen.filter((a) => a.status === 'error');
+      assert.ok(errors.length >= 5 && errors.length <= 15, `${errors.length} broken of 20`);
+      assert.equal(summary!.errors, errors.length);
+      for (const a of seen.filter((a) => a.status !== 'error')) {
+        assert.equal(a.status, 201);
+        assert.match((a.body as { echo: string }).echo, /^e\d+$/);
+      }
+    } finally {
+      server.close();
+    }
+  });
+
   it('the admission-order check catches a later ticket admitted before an earlier one', () => {
     assert.equal(admissionOrderViolations([{ ticketNo: 1, admittedAt: 100, lastWaitingAt: 50 }, { ticketNo: 2, admittedAt: 200, lastWaitingAt: 150 }], 0), 0);
     assert.equal(admissionOrderViolations([{ ticketNo: 1, admittedAt: 5000, lastWaitingAt: 4000 }, { ticketNo: 2, admittedAt: 200, lastWaitingAt: 150 }], 1000), 1);
