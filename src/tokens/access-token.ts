@@ -31,6 +31,8 @@ export type VerifyResult = { ok: true; claims: AccessClaims } | { ok: false; rea
 
 /** Tokens verified once are remembered (by a hash of the token) until they expire. */
 const VERIFIED_CACHE_SIZE = 10_000;
+/** Tokens remembered as issued here (~350 bytes each). */
+const RECENTLY_ISSUED = 20_000;
 
 /**
  * Signs and verifies access tokens: JWTs signed with Ed25519 (`EdDSA`, with `kid`), verifiable
@@ -46,6 +48,12 @@ export class AccessTokens {
   private readonly decode = createDecoder({ complete: true, checkTyp: 'JWT' });
   private readonly signingKid: string;
   private readonly signingKey: KeyObject;
+  /**
+   * Tokens this instance signed lately, kept as the very strings it handed out: an admitted
+   * person often completes within seconds, on the same instance, and then the check costs a set
+   * lookup instead of a signature. Bounded; cleared when full (then isOwnSignature decides).
+   */
+  private readonly issued = new Set<string>();
 
   constructor(keystore: Keystore) {
     this.signingKid = keystore.signing.kid;
@@ -82,7 +90,7 @@ export class AccessTokens {
    * stored session, so every poll of the same session returns the very same token.
    */
   issue(claims: AccessClaims): string {
-    return this.sign({
+    const token = this.sign({
       iss: TOKEN_ISSUER,
       aud: claims.roomId,
       sub: claims.userId,
@@ -93,6 +101,9 @@ export class AccessTokens {
       tid: claims.ticketId,
       ext: claims.extensions,
     });
+    if (this.issued.size >= RECENTLY_ISSUED) this.issued.clear();
+    this.issued.add(token);
+    return token;
   }
 
   /** Checks signature, issuer and expiry offline; `roomId`, when given, must be the token's room. */
@@ -101,9 +112,10 @@ export class AccessTokens {
     try {
       const decoded = this.decode(token) as { header: { kid?: unknown }; payload: Payload };
       const kid = decoded.header.kid;
-      if (kid === this.signingKid && this.isOwnSignature(token)) {
-        // Our own token, byte for byte: its header and claims are what issue() wrote, only its
-        // age is left to check (fast-jwt's rule: valid up to and including `exp`).
+      if (this.issued.has(token) || (kid === this.signingKid && this.isOwnSignature(token))) {
+        // Our own token, byte for byte (handed out by this instance, or signed again to the same
+        // bytes): its header and claims are what issue() wrote, only its age is left to check
+        // (fast-jwt's rule: valid up to and including `exp`).
         payload = decoded.payload;
         if (!(typeof payload.exp === 'number' && Date.now() <= payload.exp * 1000)) return { ok: false, reason: 'expired' };
       } else {

@@ -63,6 +63,13 @@ describe('access tokens (signing and verification, no I/O)', () => {
     assert.deepEqual(tokens.verify(forged), { ok: false, reason: 'invalid' });
   });
 
+  it('another instance with the same keys accepts them too (it did not issue them: it signs them again)', () => {
+    const token = tokens.issue(claims());
+    const other = new AccessTokens(keystore(current, previous));
+    assert.ok(other.verify(token, 'r1').ok);
+    assert.deepEqual(other.verify(flipSignature(token)), { ok: false, reason: 'invalid' });
+  });
+
   it('accepts tokens of an earlier key that is still published', () => {
     const older = new AccessTokens(keystore(previous));
     const token = older.issue(claims());
