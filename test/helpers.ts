@@ -162,6 +162,24 @@ export function useInstance(overrides: Partial<Config> = {}, options: { backgrou
   };
 }
 
+/** useInstance(), listening on a free port of 127.0.0.1: for tests that speak HTTP to it (shortcuts, load tests). */
+export function useListeningInstance(
+  overrides: Partial<Config> = {},
+  options: { background?: boolean; clock?: Clock } = {},
+): ReturnType<typeof useInstance> & { readonly origin: string } {
+  const instance = useInstance(overrides, options);
+  let origin: string | undefined;
+  before(async () => {
+    origin = await instance.app.listen({ port: 0, host: '127.0.0.1' });
+  });
+  return Object.defineProperty(instance, 'origin', {
+    get() {
+      if (!origin) throw new Error('the instance is not listening yet (use it inside a test)');
+      return origin;
+    },
+  }) as ReturnType<typeof useInstance> & { readonly origin: string };
+}
+
 /** Environment for a `floodgate` CLI child process on the test Redis and PostgreSQL. */
 export function cliEnv(prefix: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {

@@ -1,31 +1,23 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { request } from 'undici';
 import { claimShortcut } from '../../src/claims/fast-claim.js';
-import { createRoom, deletePrefix, enter, eventually, poll, startInstance, testPrefix, uniqueId, type Instance } from '../helpers.js';
+import { createRoom, enter, eventually, poll, uniqueId, useListeningInstance } from '../helpers.js';
 import { createCampaign, createPartner } from './helpers.js';
 
 describe('claims: the claim shortcut', () => {
-  const prefix = testPrefix();
-  let instance: Instance;
-  let origin: string;
+  const instance = useListeningInstance({ admissionIntervalMs: 50 });
   let apiKey: string;
 
   before(async () => {
-    instance = await startInstance({ redisPrefix: prefix, admissionIntervalMs: 50 });
-    origin = await instance.app.listen({ port: 0, host: '127.0.0.1' });
     ({ apiKey } = await createPartner(instance.app));
-  });
-  after(async () => {
-    await instance.close();
-    await deletePrefix(prefix);
   });
 
   const headersFor = (extra: Record<string, string>, type = 'application/json') => ({ 'content-type': type, 'x-api-key': apiKey, ...extra });
 
   /** The same claim through the shortcut (HTTP) and through the route (inject). */
   async function viaShortcut(campaignId: string, payload: string, extra: Record<string, string> = {}, type?: string) {
-    const res = await request(`${origin}/v1/campaigns/${campaignId}/claims`, { method: 'POST', headers: headersFor(extra, type), body: payload });
+    const res = await request(`${instance.origin}/v1/campaigns/${campaignId}/claims`, { method: 'POST', headers: headersFor(extra, type), body: payload });
     return { status: res.statusCode, headers: res.headers, body: (await res.body.json()) as Record<string, any> };
   }
   async function viaRoute(campaignId: string, payload: string, extra: Record<string, string> = {}, type?: string) {

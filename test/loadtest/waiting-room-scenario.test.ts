@@ -1,36 +1,25 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { AdminClient } from '../../src/loadtest/admin-client.js';
 import { run } from '../../src/loadtest/runner.js';
 import { waitingRoomScenario } from '../../src/loadtest/scenarios.js';
 import { parseStage } from '../../src/loadtest/stages.js';
-import { ADMIN_TOKEN, deletePrefix, startInstance, testPrefix, type Instance } from '../helpers.js';
+import { ADMIN_TOKEN, useListeningInstance } from '../helpers.js';
 
 describe('floodgate loadtest: the waiting-room scenario against a real instance', () => {
-  const prefix = testPrefix();
-  let instance: Instance;
-  let origin: string;
-
-  before(async () => {
-    instance = await startInstance({ redisPrefix: prefix, admissionIntervalMs: 50 });
-    origin = await instance.app.listen({ port: 0, host: '127.0.0.1' });
-  });
-  after(async () => {
-    await instance.close();
-    await deletePrefix(prefix);
-  });
+  const instance = useListeningInstance({ admissionIntervalMs: 50 });
 
   it('takes every person from entry through polling to admission and completion, and the audit passes', async () => {
     // Admission (40/s, 10 at a time) is slower than arrival (100/s): most people wait and poll,
     // sleeping in the runner's timer wheel between polls, and each must come back until admitted.
-    const scenario = await waitingRoomScenario(new AdminClient(origin, ADMIN_TOKEN), {
+    const scenario = await waitingRoomScenario(new AdminClient(instance.origin, ADMIN_TOKEN), {
       admitPerSecond: 40,
       maxActive: 10,
       sessionSeconds: 60,
       holdMs: 20,
     });
     const result = await run(scenario, {
-      target: origin,
+      target: instance.origin,
       stages: [parseStage('100/s:1s')],
       connections: 16,
       maxInFlight: 10_000,

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { request } from 'undici';
 import { parse } from 'yaml';
-import { createRoom, deletePrefix, enter, eventually, startInstance, testPrefix, uniqueId, type Instance } from '../helpers.js';
+import { createRoom, enter, eventually, uniqueId, useListeningInstance } from '../helpers.js';
 import { createCampaign, createPartner, claim } from '../claims/helpers.js';
 
 /** Sample value of a series in Prometheus text format, or undefined. */
@@ -25,20 +25,9 @@ function metricNames(expr: string): string[] {
 }
 
 describe('metrics', () => {
-  const prefix = testPrefix();
-  let instance: Instance;
-  let origin: string;
+  const instance = useListeningInstance({ admissionIntervalMs: 50 });
 
-  before(async () => {
-    instance = await startInstance({ redisPrefix: prefix, admissionIntervalMs: 50 });
-    origin = await instance.app.listen({ port: 0, host: '127.0.0.1' });
-  });
-  after(async () => {
-    await instance.close();
-    await deletePrefix(prefix);
-  });
-
-  const scrape = async () => (await (await request(`${origin}/metrics`)).body.text());
+  const scrape = async () => (await (await request(`${instance.origin}/metrics`)).body.text());
 
   it('move with a small load: requests, queue sizes, admissions, claims, persistence, scripts', async () => {
     const room = await createRoom(instance.app, { id: uniqueId('m'), admitPerSecond: 20, maxActive: 5, sessionSeconds: 60 });
@@ -50,7 +39,7 @@ describe('metrics', () => {
 
     const tickets = [];
     for (let i = 0; i < 20; i++) tickets.push((await enter(instance.app, room.id, `secret-user-${i}`)).body.ticketId as string);
-    for (const t of tickets) await request(`${origin}/v1/rooms/${room.id}/tickets/${t}`).then((r) => r.body.text());
+    for (const t of tickets) await request(`${instance.origin}/v1/rooms/${room.id}/tickets/${t}`).then((r) => r.body.text());
     for (let i = 0; i < 12; i++) await claim(instance.app, campaign.id, `secret-user-${i}`, apiKey);
 
     const after = await eventually(async () => {

@@ -1,25 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { request } from 'undici';
 import { entryShortcut } from '../../src/waiting-room/fast-enter.js';
-import { assertSameTicketAnswer, createRoom, deletePrefix, enter, eventually, poll, startInstance, testPrefix, uniqueId, type Instance } from '../helpers.js';
+import { assertSameTicketAnswer, createRoom, enter, eventually, poll, uniqueId, useListeningInstance } from '../helpers.js';
 
 describe('waiting room: the poll and entry shortcuts', () => {
-  const prefix = testPrefix();
-  let instance: Instance;
-  let origin: string;
-
-  before(async () => {
-    instance = await startInstance({ redisPrefix: prefix, admissionIntervalMs: 50 });
-    origin = await instance.app.listen({ port: 0, host: '127.0.0.1' });
-  });
-  after(async () => {
-    await instance.close();
-    await deletePrefix(prefix);
-  });
+  const instance = useListeningInstance({ admissionIntervalMs: 50 });
 
   async function httpPoll(roomId: string, ticketId: string) {
-    const res = await request(`${origin}/v1/rooms/${roomId}/tickets/${ticketId}`);
+    const res = await request(`${instance.origin}/v1/rooms/${roomId}/tickets/${ticketId}`);
     return { status: res.statusCode, headers: res.headers, body: (await res.body.json()) as Record<string, unknown> };
   }
 
@@ -63,7 +52,7 @@ describe('waiting room: the poll and entry shortcuts', () => {
   it('answers plain entries as the Fastify route does, and hands every other entry to it', async () => {
     const { id } = await createRoom(instance.app, { id: uniqueId('enter'), admitPerSecond: 1, maxActive: 1, sessionSeconds: 60 });
     const httpEnter = async (roomId: string, payload: string, contentType = 'application/json') => {
-      const res = await request(`${origin}/v1/rooms/${roomId}/tickets`, { method: 'POST', headers: { 'content-type': contentType }, body: payload });
+      const res = await request(`${instance.origin}/v1/rooms/${roomId}/tickets`, { method: 'POST', headers: { 'content-type': contentType }, body: payload });
       return { status: res.statusCode, headers: res.headers, body: (await res.body.json()) as Record<string, any> };
     };
     let replayed = 0;
