@@ -90,7 +90,6 @@ export async function waitingRoomScenario(admin: AdminClient, options: WaitingRo
       entered++;
       const ticketId: string = entry.body.ticketId;
       people.add(i, ticketId, flow.now());
-      people.seenWaiting(i, flow.now(), entry.body.pollAfterMs);
       // The person goes on after this arrival returns, as a row of the table.
       flow.begin();
       next(i, entry.body);
