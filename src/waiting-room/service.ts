@@ -10,6 +10,7 @@ import type { RoomRecord, RoomRepository } from './repository.js';
 import { placeOf, RoomViews, type RoomView } from './room-view.js';
 import type { KeyedBatcher } from '../redis/batcher.js';
 import { entryBatcher, type EntryReply } from './entry-batcher.js';
+import { finishBatcher, sessionBatcher, type Ending, type SessionReply } from './ticket-batchers.js';
 import { roomScripts } from './scripts.js';
 import { SeenTracker } from './seen-tracker.js';
 import type { TicketIds } from './ticket-id.js';
@@ -57,6 +58,8 @@ export class WaitingRoomService {
   readonly views: RoomViews;
   readonly seen: SeenTracker;
   private readonly entries: KeyedBatcher<string, string, EntryReply | null>;
+  private readonly sessions: KeyedBatcher<string, number, SessionReply>;
+  private readonly endings: KeyedBatcher<string, Ending, number>;
   private readonly leftHere = new Set<string>();
   /** Set when this instance created a room, so its admission loop starts on it at once. */
   roomsChanged = false;
@@ -65,6 +68,8 @@ export class WaitingRoomService {
     this.views = new RoomViews(deps.redis, deps.prefix, deps.roomCacheMs);
     this.seen = new SeenTracker(deps.redis, deps.prefix);
     this.entries = entryBatcher(deps.redis, deps.prefix);
+    this.sessions = sessionBatcher(deps.redis, deps.prefix);
+    this.endings = finishBatcher(deps.redis, deps.prefix);
   }
 
   // ── admin ────────────────────────────────────────────────────────────────────────────────────
@@ -255,12 +260,7 @@ export class WaitingRoomService {
   }
 
   private async fromRedis(view: RoomView, ticketNo: number): Promise<TicketView> {
-    const keys = roomKeys(this.deps.prefix, view.roomId);
-    const reply = (await roomScripts.session.run(
-      this.deps.redis,
-      [keys.cfg, keys.tickets, keys.status, keys.active],
-      [ticketNo],
-    )) as [number, string?, number?, number?, number?];
+    const reply = await this.sessions.add(view.roomId, ticketNo);
     const ticketId = this.deps.ticketIds.encode(view.roomId, ticketNo);
     switch (reply[0]) {
       case -1:
@@ -310,8 +310,7 @@ export class WaitingRoomService {
 
   async leave(roomId: string, ticketId: string): Promise<void> {
     const ticketNo = await this.knownTicket(roomId, ticketId);
-    const keys = roomKeys(this.deps.prefix, roomId);
-    await roomScripts.finish.run(this.deps.redis, [keys.st, keys.status, keys.active, keys.seen], [ticketNo, 'L', '0']);
+    await this.endings.add(roomId, { ticketNo, final: 'L', onlySession: false });
     if (this.leftHere.size >= LEFT_MEMORY) this.leftHere.clear();
     this.leftHere.add(ticketId);
   }
@@ -334,12 +333,7 @@ export class WaitingRoomService {
 
   async complete(roomId: string, token: string | null): Promise<void> {
     const { ticketNo } = await this.sessionToken(roomId, token);
-    const keys = roomKeys(this.deps.prefix, roomId);
-    const result = await roomScripts.finish.run(
-      this.deps.redis,
-      [keys.st, keys.status, keys.active, keys.seen],
-      [ticketNo, 'C', '1'],
-    );
+    const result = await this.endings.add(roomId, { ticketNo, final: 'C', onlySession: true });
     if (result !== 1) throw new AppError('session_not_active');
   }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { createRoom, enter, eventually, poll, sleep, uniqueId, useInstance } from '../helpers.js';
+import { admin, createRoom, enter, eventually, poll, sleep, uniqueId, useInstance } from '../helpers.js';
 
 async function admittedToken(app: FastifyInstance, roomId: string, ticketId: string, timeoutMs = 3000): Promise<string> {
   return eventually(async () => {
@@ -120,6 +120,59 @@ describe('waiting room: sessions', () => {
     await instance.app.inject({ method: 'POST', url: `/v1/rooms/${roomId}/sessions/complete`, headers: bearer(token) });
     await admittedToken(instance.app, roomId, loyal, 2000);
     assert.equal((await poll(instance.app, roomId, gone)).body.state, 'expired');
+  });
+
+  it('polls, completions and leaves arriving together are each decided for their own ticket', async () => {
+    // Concurrent requests to one room share script runs (ticket-batchers.ts): every answer must
+    // still be its own ticket's, and each session must end exactly once.
+    const roomId = (await createRoom(instance.app, { id: uniqueId('batch'), admitPerSecond: 1000, maxActive: 30, sessionSeconds: 60 })).id as string;
+    const users = Array.from({ length: 40 }, (_, i) => `user-${i}`);
+    const tickets: string[] = [];
+    for (const user of users) tickets.push((await enter(instance.app, roomId, user)).body.ticketId);
+    await eventually(async () => ((await instance.ctx.redis.zcard(`${prefix}:{room:${roomId}}:active`)) === 30 ? true : undefined));
+
+    const scriptRuns = async (script: string) => {
+      const metric = (await instance.ctx.metrics.registry.getSingleMetric('floodgate_lua_script_duration_seconds')!.get()).values;
+      return metric.find((v) => (v as { metricName?: string }).metricName?.endsWith('_count') && v.labels.script === script)?.value ?? 0;
+    };
+    const sessionRunsBefore = await scriptRuns('session');
+    // every ticket polled twice at once
+    const polls = await Promise.all([...tickets, ...tickets].map((t) => poll(instance.app, roomId, t)));
+    assert.ok((await scriptRuns('session')) - sessionRunsBefore < 60, 'the admitted tickets polls share script runs');
+    const tokens = new Map<string, string>();
+    polls.forEach(({ status, body }, i) => {
+      const ticket = tickets[i % 40]!;
+      assert.equal(status, 200);
+      assert.equal(body.ticketId, ticket);
+      if (i % 40 >= 30) return assert.equal(body.state, 'waiting');
+      assert.equal(body.state, 'admitted');
+      const claims = JSON.parse(Buffer.from(body.accessToken.split('.')[1], 'base64url').toString());
+      assert.equal(claims.tid, ticket);
+      assert.equal(claims.sub, users[i % 40]);
+      if (tokens.has(ticket)) assert.equal(body.accessToken, tokens.get(ticket), 'both polls open the same session');
+      tokens.set(ticket, body.accessToken);
+    });
+
+    // every session completed twice at once, every waiting ticket left twice at once
+    const completions = await Promise.all(
+      [...tokens.values(), ...tokens.values()].map((token) =>
+        instance.app.inject({ method: 'POST', url: `/v1/rooms/${roomId}/sessions/complete`, headers: bearer(token) }),
+      ),
+    );
+    const waiting = tickets.slice(30);
+    const leaves = await Promise.all(
+      [...waiting, ...waiting].map((t) => instance.app.inject({ method: 'DELETE', url: `/v1/rooms/${roomId}/tickets/${t}` })),
+    );
+    assert.equal(completions.filter((r) => r.statusCode === 204).length, 30);
+    assert.deepEqual(
+      completions.filter((r) => r.statusCode !== 204).map((r) => [r.statusCode, r.json().error.code]),
+      Array.from({ length: 30 }, () => [409, 'session_not_active']),
+    );
+    assert.ok(leaves.every((r) => r.statusCode === 204));
+    for (const [i, t] of tickets.entries()) assert.equal((await poll(instance.app, roomId, t)).body.state, i < 30 ? 'completed' : 'left');
+    const room = await instance.app.inject({ method: 'GET', url: `/v1/rooms/${roomId}`, headers: admin });
+    assert.equal(room.json().stats.active, 0);
+    assert.equal(room.json().stats.waiting, 0);
   });
 
   it('an admitted user who never comes back for the token loses the slot after arrivalSeconds', async () => {
