@@ -10,7 +10,8 @@ import { metricsRoutes } from '../metrics/routes.js';
 import { webRoutes } from '../web/routes.js';
 import { answerEntryDirectly } from '../waiting-room/fast-enter.js';
 import type { RouteFallback } from './shortcuts.js';
-import { answerPollFromCache } from '../waiting-room/fast-poll.js';
+import { answerCompleteDirectly } from '../waiting-room/fast-complete.js';
+import { answerPollDirectly } from '../waiting-room/fast-poll.js';
 import { waitingRoomRoutes } from '../waiting-room/routes.js';
 import { healthRoutes, type Lifecycle } from './health.js';
 import { AppError, errorBody } from './errors.js';
@@ -26,6 +27,7 @@ declare module 'fastify' {
 export async function buildApp(ctx: Context): Promise<FastifyInstance> {
   let toRoute: RouteFallback = (_req, res) => res.destroy();
   const claimDeps = { claims: ctx.claims, apiKeys: ctx.apiKeys, waitingRoom: ctx.waitingRoom, metrics: ctx.metrics, log: ctx.log };
+  const completeDeps = { waitingRoom: ctx.waitingRoom, metrics: ctx.metrics, log: ctx.log };
   const app = Fastify({
     loggerInstance: ctx.log,
     // Logging two lines per request costs more than the request itself on the hot path; errors
@@ -38,12 +40,13 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
     onConstructorPoisoning: 'ignore',
     return503OnClosing: true,
     // The shortcuts of the surge requests (waiting-room/fast-poll.ts, fast-enter.ts,
-    // claims/fast-claim.ts); whatever they do not answer goes to Fastify. inject() in tests
-    // bypasses them.
+    // fast-complete.ts, claims/fast-claim.ts); whatever they do not answer goes to Fastify.
+    // inject() in tests bypasses them.
     serverFactory: (handler) =>
       createServer((req, res) => {
-        if (answerPollFromCache(ctx.waitingRoom, ctx.metrics, req, res)) return;
+        if (answerPollDirectly(ctx.waitingRoom, ctx.metrics, toRoute, req, res)) return;
         if (answerEntryDirectly(ctx.waitingRoom, ctx.metrics, toRoute, req, res)) return;
+        if (answerCompleteDirectly(completeDeps, req, res)) return;
         if (answerClaimDirectly(claimDeps, toRoute, req, res)) return;
         handler(req, res);
       }),

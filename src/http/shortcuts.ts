@@ -1,4 +1,4 @@
-// What the request shortcuts share (waiting-room/fast-poll.ts, fast-enter.ts, claims/fast-claim.ts):
+// What the request shortcuts share (waiting-room/fast-poll.ts, fast-enter.ts, fast-complete.ts, claims/fast-claim.ts):
 // the surge requests answered straight from node:http, before Fastify routes them. Whatever a
 // shortcut does not answer goes to the Fastify route, which stays the endpoint's definition.
 import type { IncomingMessage, ServerResponse } from 'node:http';

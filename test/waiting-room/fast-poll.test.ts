@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { request } from 'undici';
+import { completeShortcut } from '../../src/waiting-room/fast-complete.js';
 import { entryShortcut } from '../../src/waiting-room/fast-enter.js';
+import { pollShortcut } from '../../src/waiting-room/fast-poll.js';
 import { assertSameTicketAnswer, createRoom, enter, eventually, poll, uniqueId, useListeningInstance } from '../helpers.js';
 
-describe('waiting room: the poll and entry shortcuts', () => {
+describe('waiting room: the poll, entry and complete shortcuts', () => {
   const instance = useListeningInstance({ admissionIntervalMs: 50 });
 
   async function httpPoll(roomId: string, ticketId: string) {
@@ -37,13 +39,18 @@ describe('waiting room: the poll and entry shortcuts', () => {
       }
       assert.ok(shortcuts >= 2, `the shortcut answered ${shortcuts} polls`);
 
-      // admitted: the route (a token needs Redis); forged: the route's 404
+      // admitted: the service's full poll (a token needs Redis), still answered by the shortcut,
+      // the same token as the route's; forged: handed to the route, its 404
+      const throughServiceBefore = pollShortcut.throughService;
       const admitted = await httpPoll(id, tickets[0]!);
+      assert.equal(pollShortcut.throughService - throughServiceBefore, 1);
       assert.equal(admitted.body.state, 'admitted');
-      assert.ok(admitted.body.accessToken);
+      assert.equal(admitted.headers['cache-control'], 'no-store');
+      assert.deepEqual(admitted.body, (await poll(instance.app, id, tickets[0]!)).body);
       const forged = await httpPoll(id, `${tickets[1]!.split('.')[0]}.AAAAAAAAAAAAAAAAAAAAAA`);
       assert.equal(forged.status, 404);
-      assert.deepEqual((forged.body as { error: { code: string } }).error.code, 'ticket_not_found');
+      assert.deepEqual(forged.body, (await poll(instance.app, id, `${tickets[1]!.split('.')[0]}.AAAAAAAAAAAAAAAAAAAAAA`)).body);
+      assert.equal(pollShortcut.throughService - throughServiceBefore, 1, 'the forged id went to the route');
     } finally {
       instance.ctx.waitingRoom.pollFromCache = original;
     }
@@ -92,5 +99,48 @@ describe('waiting room: the poll and entry shortcuts', () => {
     } finally {
       (instance.app as { inject: unknown }).inject = inject;
     }
+  });
+
+  it('answers plain completions as the Fastify route does, and hands every other one to it', async () => {
+    const { id } = await createRoom(instance.app, { id: uniqueId('done'), admitPerSecond: 100, maxActive: 2, sessionSeconds: 60 });
+    const tickets: string[] = [];
+    for (const user of ['a', 'b']) tickets.push((await enter(instance.app, id, user)).body.ticketId as string);
+    const tokens = await Promise.all(
+      tickets.map((t) => eventually(async () => (await poll(instance.app, id, t)).body.accessToken as string | undefined)),
+    );
+    const url = `/v1/rooms/${id}/sessions/complete`;
+    const httpComplete = async (headers: Record<string, string>, body?: string) => {
+      const res = await request(`${instance.origin}${url}`, { method: 'POST', headers, ...(body !== undefined ? { body } : {}) });
+      const text = await res.body.text();
+      return { status: res.statusCode, body: text ? JSON.parse(text) : null };
+    };
+    const viaRoute = async (headers: Record<string, string>, payload?: string) => {
+      const res = await instance.app.inject({ method: 'POST', url, headers, ...(payload !== undefined ? { payload } : {}) });
+      return { status: res.statusCode, body: res.body ? res.json() : null };
+    };
+    const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+    const answeredBefore = completeShortcut.answered;
+    assert.deepEqual(await httpComplete(bearer(tokens[0]!)), { status: 204, body: null });
+    const again = await httpComplete(bearer(tokens[0]!));
+    assert.equal(again.status, 409);
+    assert.deepEqual(again, await viaRoute(bearer(tokens[0]!)));
+    const tampered = await httpComplete(bearer(`${tokens[1]!.slice(0, -4)}AAAA`));
+    assert.equal(tampered.status, 401);
+    assert.deepEqual(tampered, await viaRoute(bearer(`${tokens[1]!.slice(0, -4)}AAAA`)));
+    assert.equal(completeShortcut.answered - answeredBefore, 3);
+
+    // without a bearer token: the route's own 401s
+    for (const headers of [{}, { authorization: 'Basic abc' }] as Array<Record<string, string>>) {
+      const viaShortcut = await httpComplete(headers);
+      assert.equal(viaShortcut.status, 401);
+      assert.deepEqual(viaShortcut, await viaRoute(headers));
+    }
+    assert.equal(completeShortcut.answered - answeredBefore, 3, 'none of these was answered by the shortcut');
+    assert.equal((await poll(instance.app, id, tickets[1]!)).body.state, 'admitted', 'and none completed the session');
+    // a request with a body is the route's to judge, whatever it decides
+    const withBody = await httpComplete({ ...bearer(tokens[1]!), 'content-type': 'application/json' }, '{}');
+    assert.equal(completeShortcut.answered - answeredBefore, 3);
+    assert.deepEqual(withBody, { status: 204, body: null });
   });
 });
