@@ -206,3 +206,9 @@ export function assertSameTicketAnswer(actual: Record<string, unknown>, expected
     assert.ok(Math.min(a, b) >= 0.8 * Math.max(a, b) - 1, `pollAfterMs ${a} and ${b} are not drawn from one interval`);
   }
 }
+
+/** How many times an instance has run a Lua script (from its metrics). */
+export async function scriptRuns(ctx: Context, script: string): Promise<number> {
+  const { values } = await ctx.metrics.registry.getSingleMetric('floodgate_lua_script_duration_seconds')!.get();
+  return values.find((v) => (v as { metricName?: string }).metricName?.endsWith('_count') && v.labels.script === script)?.value ?? 0;
+}

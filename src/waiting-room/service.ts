@@ -61,6 +61,7 @@ export class WaitingRoomService {
   private readonly sessions: KeyedBatcher<string, number, SessionReply>;
   private readonly endings: KeyedBatcher<string, Ending, number>;
   private readonly leftHere = new Set<string>();
+  private enteredRooms = new Set<string>();
   /** Set when this instance created a room, so its admission loop starts on it at once. */
   roomsChanged = false;
 
@@ -184,6 +185,8 @@ export class WaitingRoomService {
       reply = await this.entries.add(roomId, userId);
       if (!reply) throw new AppError('room_not_found');
     }
+    // Marked once the ticket is in Redis, so the admission step this wakes up sees it.
+    this.enteredRooms.add(roomId);
     const view = this.views.peek(roomId) ?? (await this.views.get(roomId));
     if (!view) throw new AppError('room_not_found');
     // The script's counters are fresher than the cached view: use them for this answer.
@@ -373,8 +376,11 @@ export class WaitingRoomService {
 
   // ── background ───────────────────────────────────────────────────────────────────────────────
 
-  /** One admission step for a room; safe to run from any number of instances at once. */
-  async admit(roomId: string): Promise<{ admitted: number; abandoned: number; expired: number } | null> {
+  /**
+   * One admission step for a room; safe to run from any number of instances at once. `idle`: after
+   * this step nobody waits and no session is active, so until someone enters there is nothing to do.
+   */
+  async admit(roomId: string): Promise<{ admitted: number; abandoned: number; expired: number; idle: boolean } | null> {
     const keys = roomKeys(this.deps.prefix, roomId);
     const reply = (await roomScripts.admit.run(
       this.deps.redis,
@@ -382,6 +388,13 @@ export class WaitingRoomService {
       [MAX_EXAMINED_PER_STEP],
     )) as number[];
     if (reply[0] === -1) return null;
-    return { admitted: reply[0]!, abandoned: reply[1]!, expired: reply[2]! };
+    return { admitted: reply[0]!, abandoned: reply[1]!, expired: reply[2]!, idle: reply[4] === 0 && reply[5] === 0 };
+  }
+
+  /** The rooms entered through this instance since the last call (their admission is due at once). */
+  takeEnteredRooms(): Set<string> {
+    const rooms = this.enteredRooms;
+    this.enteredRooms = new Set();
+    return rooms;
   }
 }

@@ -7,6 +7,7 @@ import {
   enter,
   eventually,
   poll,
+  scriptRuns,
   sleep,
   startInstance,
   testPrefix,
@@ -102,6 +103,30 @@ describe('waiting room: admission', () => {
     await sleep(300);
     assert.equal(await redis.zcard(keys.active), maxActive);
     assert.equal(await admittedTotal(), maxActive + 10);
+  });
+
+  it('steps idle rooms rarely, and an entry wakes its room at once', async () => {
+    // An instance of its own (its own key prefix): every room of the database is idle there.
+    const ownPrefix = testPrefix();
+    const instance = await startInstance({ redisPrefix: ownPrefix, admissionIntervalMs: 20 });
+    try {
+      const { id } = await createRoom(instance.app, { id: uniqueId('idle'), admitPerSecond: 100, maxActive: 10, sessionSeconds: 60 });
+      await sleep(300); // each room stepped once at least: nobody waits, no session is active
+      const rooms = (await instance.ctx.rooms.list()).length;
+      const before = await scriptRuns(instance.ctx, 'admit');
+      await sleep(1000);
+      const runs = (await scriptRuns(instance.ctx, 'admit')) - before;
+      // stepped every 20 ms, that would be 50 runs per room; idle, one every 2 s
+      assert.ok(runs <= rooms, `${runs} admission steps in a second for ${rooms} idle rooms`);
+
+      const enteredAt = Date.now();
+      const ticket = (await enter(instance.app, id, 'wakes-it')).body.ticketId as string;
+      await eventually(async () => ((await poll(instance.app, id, ticket)).body.state === 'admitted' ? true : undefined), 5000, 10);
+      assert.ok(Date.now() - enteredAt < 1000, `admitted ${Date.now() - enteredAt} ms after entering an idle room`);
+    } finally {
+      await instance.close();
+      await deletePrefix(ownPrefix);
+    }
   });
 
   it('paused rooms admit nobody; resuming admits again (PATCH takes effect within a second)', async () => {

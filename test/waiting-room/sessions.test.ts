@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { admin, createRoom, enter, eventually, poll, sleep, uniqueId, useInstance } from '../helpers.js';
+import { admin, createRoom, enter, eventually, poll, scriptRuns, sleep, uniqueId, useInstance } from '../helpers.js';
 
 async function admittedToken(app: FastifyInstance, roomId: string, ticketId: string, timeoutMs = 3000): Promise<string> {
   return eventually(async () => {
@@ -131,14 +131,10 @@ describe('waiting room: sessions', () => {
     for (const user of users) tickets.push((await enter(instance.app, roomId, user)).body.ticketId);
     await eventually(async () => ((await instance.ctx.redis.zcard(`${prefix}:{room:${roomId}}:active`)) === 30 ? true : undefined));
 
-    const scriptRuns = async (script: string) => {
-      const metric = (await instance.ctx.metrics.registry.getSingleMetric('floodgate_lua_script_duration_seconds')!.get()).values;
-      return metric.find((v) => (v as { metricName?: string }).metricName?.endsWith('_count') && v.labels.script === script)?.value ?? 0;
-    };
-    const sessionRunsBefore = await scriptRuns('session');
+    const sessionRunsBefore = await scriptRuns(instance.ctx, 'session');
     // every ticket polled twice at once
     const polls = await Promise.all([...tickets, ...tickets].map((t) => poll(instance.app, roomId, t)));
-    assert.ok((await scriptRuns('session')) - sessionRunsBefore < 60, 'the admitted tickets polls share script runs');
+    assert.ok((await scriptRuns(instance.ctx, 'session')) - sessionRunsBefore < 60, 'the admitted tickets polls share script runs');
     const tokens = new Map<string, string>();
     polls.forEach(({ status, body }, i) => {
       const ticket = tickets[i % 40]!;

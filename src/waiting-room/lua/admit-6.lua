@@ -26,7 +26,8 @@
 
   Output:
     {-1}                                              room not found
-    {admitted, abandoned, expired, served, active}
+    {admitted, abandoned, expired, served, active, waiting}
+      waiting: queue places not yet examined (issued - served); with active = 0 the room is idle
 ]]
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
@@ -71,7 +72,7 @@ if abandonMs > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now - 2 * 
 if opened == 0 then
   if now < opensAt then
     redis.call('HSET', KEYS[2], 'lastRun', now, 'credit', 0)
-    return {0, 0, #expired, served, redis.call('ZCARD', KEYS[5])}
+    return {0, 0, #expired, served, redis.call('ZCARD', KEYS[5]), issued - served}
   end
   opened = 1
   prequeueSize = issued
@@ -150,4 +151,4 @@ if served >= issued then credit = math.min(credit, 1) end
 
 redis.call('HSET', KEYS[2], 'served', served, 'credit', credit, 'lastRun', now,
   'leftWaiting', leftWaiting, 'admittedTotal', admittedTotal + admitted)
-return {admitted, abandoned, #expired, served, active + admitted}
+return {admitted, abandoned, #expired, served, active + admitted, issued - served}

@@ -6,7 +6,7 @@
 
   Input:
     KEYS[1] cfg      room configuration (hash)
-    KEYS[2] st       room counters (hash): issued, served, opened, prequeueSize
+    KEYS[2] st       room counters (hash): issued, served, opened, prequeueSize; lastRun (see below)
     KEYS[3] users    userId -> ticketNo (hash)
     KEYS[4] tickets  ticketNo -> "enteredAtMs|userId" (hash)
     KEYS[5] status   ticketNo -> state of tickets past the front (hash)
@@ -40,6 +40,11 @@ if opened == 0 and now >= opensAt then
   redis.call('HSET', KEYS[2], 'opened', 1, 'prequeueSize', issued)
 end
 
+-- Credit accrues only while someone waits (admit-6.lua): the first tickets into a dry queue
+-- restart its clock, however long ago the last admission step ran (idle rooms are stepped rarely).
+local wasDry = opened == 1 and served >= issued
+local issuedBefore = issued
+
 local entries = {}
 for i, userId in ipairs(ARGV) do
   local entry = nil
@@ -57,5 +62,9 @@ for i, userId in ipairs(ARGV) do
   end
   entries[i] = entry
 end
-redis.call('HSET', KEYS[2], 'issued', issued)
+if wasDry and issued > issuedBefore then
+  redis.call('HSET', KEYS[2], 'issued', issued, 'lastRun', now)
+else
+  redis.call('HSET', KEYS[2], 'issued', issued)
+end
 return {entries, served, opened, prequeueSize}
