@@ -17,13 +17,16 @@ import { healthRoutes, type Lifecycle } from './health.js';
 import { AppError, errorBody } from './errors.js';
 import { isDependencyDown, unexpectedErrorAnswer } from './unexpected.js';
 
-/** Builds the HTTP application without listening, so tests can `inject()` requests. */
 declare module 'fastify' {
   interface FastifyInstance {
     lifecycle: Lifecycle;
   }
 }
 
+/** Fastify's default keep-alive timeout, longer than common load balancers' idle timeouts (60 s). */
+const KEEP_ALIVE_TIMEOUT_MS = 72_000;
+
+/** Builds the HTTP application without listening, so tests can `inject()` requests. */
 export async function buildApp(ctx: Context): Promise<FastifyInstance> {
   let toRoute: RouteFallback = (_req, res) => res.destroy();
   const claimDeps = { claims: ctx.claims, apiKeys: ctx.apiKeys, waitingRoom: ctx.waitingRoom, metrics: ctx.metrics, log: ctx.log };
@@ -42,14 +45,22 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
     // The shortcuts of the surge requests (waiting-room/fast-poll.ts, fast-enter.ts,
     // fast-complete.ts, claims/fast-claim.ts); whatever they do not answer goes to Fastify.
     // inject() in tests bypasses them.
-    serverFactory: (handler) =>
-      createServer((req, res) => {
+    serverFactory: (handler) => {
+      const server = createServer((req, res) => {
         if (answerPollDirectly(ctx.waitingRoom, ctx.metrics, toRoute, req, res)) return;
         if (answerEntryDirectly(ctx.waitingRoom, ctx.metrics, toRoute, req, res)) return;
         if (answerCompleteDirectly(completeDeps, req, res)) return;
         if (answerClaimDirectly(claimDeps, toRoute, req, res)) return;
         handler(req, res);
-      }),
+      });
+      // Fastify applies its timeouts only to servers it creates. Without them Node closes a
+      // keep-alive connection after 5 s idle: behind a load balancer (whose idle timeout is
+      // typically 60 s) that races its reuse of the connection into 502s, and waiting people,
+      // who poll every few seconds, reconnect again and again (a new connection costs the
+      // server far more than a poll). Fastify's own default is used.
+      server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+      return server;
+    },
     ajv: {
       // Reject unknown fields instead of silently dropping them, and never coerce "5" into 5.
       customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false },
