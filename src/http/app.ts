@@ -86,7 +86,7 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
 
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     if (error instanceof AppError) {
-      return reply.code(error.status).send(errorBody(error.code, error.message, error.details));
+      return reply.code(error.status).send(error.body());
     }
     if (error.validation) {
       return reply.code(400).send(errorBody('invalid_request', error.message));

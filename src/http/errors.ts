@@ -44,6 +44,11 @@ export class AppError extends Error {
     super(message ?? ERRORS[code].message);
     this.status = ERRORS[code].status;
   }
+
+  /** The body clients get: `{"error":{"code","message",...details}}`. */
+  body() {
+    return errorBody(this.code, this.message, this.details);
+  }
 }
 
 export function errorBody(code: string, message: string, details?: Record<string, unknown>) {

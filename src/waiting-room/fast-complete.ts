@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import { bearerToken } from '../http/admin-auth.js';
-import { AppError, errorBody } from '../http/errors.js';
+import { AppError } from '../http/errors.js';
 import { sendJson, type JsonAnswer } from '../http/shortcuts.js';
 import { unexpectedErrorAnswer } from '../http/unexpected.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -49,7 +49,7 @@ export function answerCompleteDirectly(deps: FastCompleteDeps, req: IncomingMess
     (err: unknown) => {
       const answer: JsonAnswer =
         err instanceof AppError
-          ? { status: err.status, body: errorBody(err.code, err.message, err.details), headers: {} }
+          ? { status: err.status, body: err.body(), headers: {} }
           : unexpectedErrorAnswer(err, deps.metrics, deps.log);
       sendJson(res, answer.status, answer.body, answer.headers);
       observe(deps.metrics, answer.status, started);
