@@ -59,6 +59,24 @@ describe('waiting room: entry and room administration', () => {
     assert.ok(stats.oldestWaitSeconds >= 0);
   });
 
+  it('gives a new user who enters many times at once (double click, several tabs) one ticket', async () => {
+    const { id } = await createRoom(instance.app, room());
+    await enter(instance.app, id, 'first');
+    // Concurrent entries share one script run: the user's later entries in the same run must see
+    // the ticket its first one created.
+    const replies = await Promise.all(Array.from({ length: 12 }, () => enter(instance.app, id, 'carol')));
+    assert.deepEqual(
+      replies.map((r) => r.status).sort(),
+      [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 201],
+    );
+    assert.equal(new Set(replies.map((r) => r.body.ticketId)).size, 1);
+    assert.ok(replies.every((r) => r.body.position === 2));
+    const next = await enter(instance.app, id, 'dave');
+    assert.equal(next.body.position, 3);
+    const { stats } = (await instance.app.inject({ url: `/v1/rooms/${id}`, headers: admin })).json();
+    assert.equal(stats.waiting, 3);
+  });
+
   it('answers 404 for an unknown room, and for unknown or forged tickets', async () => {
     const unknownRoom = await enter(instance.app, 'no-such-room', 'alice');
     assert.equal(unknownRoom.status, 404);

@@ -46,9 +46,13 @@ local wasDry = opened == 1 and served >= issued
 local issuedBefore = issued
 
 local entries = {}
+-- New tickets are written with one HSET per hash at the end (per-call overhead dominates these
+-- scripts); `batch` answers a user who appears twice in this batch before that write.
+local batch = {}
+local userFields, ticketFields = {}, {}
 for i, userId in ipairs(ARGV) do
   local entry = nil
-  local existing = redis.call('HGET', KEYS[3], userId)
+  local existing = batch[userId] or redis.call('HGET', KEYS[3], userId)
   if existing then
     local status = redis.call('HGET', KEYS[5], existing)
     local kind = status and string.sub(status, 1, 1)
@@ -56,11 +60,18 @@ for i, userId in ipairs(ARGV) do
   end
   if not entry then
     issued = issued + 1
-    redis.call('HSET', KEYS[3], userId, issued)
-    redis.call('HSET', KEYS[4], issued, now .. '|' .. userId)
+    batch[userId] = issued
+    userFields[#userFields + 1] = userId
+    userFields[#userFields + 1] = issued
+    ticketFields[#ticketFields + 1] = issued
+    ticketFields[#ticketFields + 1] = now .. '|' .. userId
     entry = {1, issued, ''}
   end
   entries[i] = entry
+end
+if #userFields > 0 then
+  redis.call('HSET', KEYS[3], unpack(userFields))
+  redis.call('HSET', KEYS[4], unpack(ticketFields))
 end
 if wasDry and issued > issuedBefore then
   redis.call('HSET', KEYS[2], 'issued', issued, 'lastRun', now)
