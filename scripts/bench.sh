@@ -14,7 +14,12 @@ trap cleanup EXIT
 if [ -z "${BENCH_REDIS_URL:-}" ] || [ -z "${BENCH_DATABASE_URL:-}" ]; then ensure_packages; fi
 if [ -z "${BENCH_REDIS_URL:-}" ]; then BENCH_REDIS_URL=$(start_redis bench 6392); started+=(redis); fi
 if [ -z "${BENCH_DATABASE_URL:-}" ]; then
-  BENCH_DATABASE_URL="$(start_postgres bench 5442 '-c max_connections=200 -c shared_buffers=256MB -c max_wal_size=2GB -c wal_buffers=16MB')/floodgate_bench"; started+=(postgres)
+  base=$(start_postgres bench 5442 '-c max_connections=200 -c shared_buffers=256MB -c max_wal_size=2GB -c wal_buffers=16MB'); started+=(postgres)
+  # Every run starts from an empty database (the server creates and migrates it): rows left by
+  # earlier runs (millions of claims) would make one run's figures incomparable with the next.
+  # Only in this private instance; a BENCH_DATABASE_URL given from outside is left as it is.
+  "$(pg_bin)/psql" "$base/postgres" -qc 'DROP DATABASE IF EXISTS floodgate_bench' >/dev/null
+  BENCH_DATABASE_URL="$base/floodgate_bench"
 fi
 export BENCH_REDIS_URL BENCH_DATABASE_URL
 node --import tsx bench/run.ts "$@"
