@@ -1,5 +1,6 @@
 import * as hdr from 'hdr-histogram-js';
 import { Pool } from 'undici';
+import { sampleCpu, type CpuSample, type CpuShare, type ProcessGroup } from './cpu.js';
 
 export interface RequestSpec {
   method: 'GET' | 'POST';
@@ -16,6 +17,8 @@ export interface LoadResult {
   p99Ms: number;
   errors: number;
   statuses: Record<string, number>;
+  /** Where the CPU went while recording, when processes to watch were given. */
+  cpu?: CpuShare;
 }
 
 /**
@@ -27,7 +30,7 @@ export interface LoadResult {
 export async function closedLoop(
   origin: string,
   next: (i: number) => RequestSpec,
-  options: { connections: number; seconds: number; warmupSeconds?: number },
+  options: { connections: number; seconds: number; warmupSeconds?: number; cpu?: ProcessGroup[] },
 ): Promise<LoadResult> {
   const pool = new Pool(origin, { connections: options.connections, pipelining: 1, keepAliveTimeout: 30_000 });
   const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
@@ -68,13 +71,16 @@ export async function closedLoop(
     }
   }
 
+  let cpuSample: Promise<CpuSample> | undefined;
   const warmup = setTimeout(() => {
     recording = true;
     recordStart = performance.now();
+    if (options.cpu) cpuSample = sampleCpu(options.cpu);
   }, warmupMs);
   await Promise.all(Array.from({ length: options.connections }, client));
   clearTimeout(warmup);
   const elapsed = (performance.now() - recordStart) / 1000;
+  const cpu = cpuSample ? await (await cpuSample).stop(requests) : undefined;
   await pool.close();
   return {
     requests,
@@ -84,5 +90,6 @@ export async function closedLoop(
     p99Ms: histogram.getValueAtPercentile(99) / 1000,
     errors,
     statuses,
+    ...(cpu ? { cpu } : {}),
   };
 }

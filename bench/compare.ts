@@ -6,7 +6,7 @@ import { AdminClient } from '../src/loadtest/admin-client.js';
 import { run } from '../src/loadtest/runner.js';
 import { claimsScenario } from '../src/loadtest/scenarios.js';
 import { parseStage } from '../src/loadtest/stages.js';
-import { closedLoop } from './closed-loop.js';
+import { runLoadJob } from './load-job.js';
 import { startProcess } from './processes.js';
 
 interface Row {
@@ -56,12 +56,17 @@ export async function compare(options: { redisUrl: string; databaseUrl: string; 
       const campaignId = `cmp-${randomBytes(3).toString('hex')}`;
       await admin.must('POST', '/v1/campaigns', { id: campaignId, stock: 50_000_000 });
       const { apiKey } = await admin.must('POST', '/v1/partners', { name: 'compare' });
-      let user = 0;
-      const load = await closedLoop(
-        server.origin,
-        () => ({ method: 'POST', path: `/v1/campaigns/${campaignId}/claims`, body: JSON.stringify({ userId: `u${user++}` }), headers: { 'x-api-key': apiKey } }),
-        { connections: options.connections, seconds: options.seconds },
-      );
+      // in a fresh generator process, as in every closed loop of npm run bench (see load-job.ts)
+      const load = await runLoadJob({
+        origin: server.origin,
+        connections: options.connections,
+        seconds: options.seconds,
+        method: 'POST',
+        paths: [`/v1/campaigns/${campaignId}/claims`],
+        userIdPrefix: 'u',
+        headers: { 'x-api-key': apiKey },
+        watch: {},
+      });
       rows.push({
         design: d.design,
         perSecond: load.perSecond,

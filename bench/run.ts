@@ -2,7 +2,10 @@
 // same run, on the same machine, with the same load generator. See docs/BENCHMARKS.md.
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { closedLoop, type LoadResult } from './closed-loop.js';
+import { Pool } from 'undici';
+import type { LoadResult } from './closed-loop.js';
+import type { CpuShare } from './cpu.js';
+import { runLoadJob, type LoadJob, type ProcessSource } from './load-job.js';
 import { bulkPersistence } from './persistence.js';
 import { startProcess } from './processes.js';
 
@@ -47,6 +50,26 @@ function format(rows: Row[]): string {
   return lines.join('\n');
 }
 
+const us = (cpu: CpuShare | undefined, name: string) => (cpu?.perRequestUs[name] !== undefined ? cpu.perRequestUs[name].toFixed(1) : '-');
+const allUs = (cpu: CpuShare | undefined) =>
+  cpu ? Object.entries(cpu.perRequestUs).reduce((sum, [name, us]) => (name === 'background' ? sum : sum + us), 0).toFixed(1) : '-';
+
+/** Where each median run's CPU went: µs per answered request, per process, and the machine's idle share. */
+function formatCpu(rows: Row[]): string {
+  const lines = [
+    '| path | server µs | Redis µs | PostgreSQL µs | generator µs | all µs | idle | bare server µs | bare generator µs | bare all µs | bare idle | background µs |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const { path, result, calibration } of rows) {
+    const [f, b] = [result.cpu, calibration.cpu];
+    lines.push(
+      `| ${path} | ${us(f, 'server')} | ${us(f, 'redis')} | ${us(f, 'postgres')} | ${us(f, 'generator')} | ${allUs(f)} | ${f ? `${f.idlePercent}%` : '-'} ` +
+        `| ${us(b, 'server')} | ${us(b, 'generator')} | ${allUs(b)} | ${b ? `${b.idlePercent}%` : '-'} | ${us(b, 'background')} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
 async function admin(origin: string, path: string, body: object) {
   const res = await fetch(`${origin}${path}`, {
     method: 'POST',
@@ -70,55 +93,55 @@ function medianRun(runs: LoadResult[]): LoadResult {
 
 interface Measure {
   path: string;
-  run(origin: string): Promise<LoadResult>;
-  calibration(bareOrigin: string): Promise<LoadResult>;
+  run(origin: string, round: number): Promise<LoadResult>;
+  calibration(bareOrigin: string, round: number): Promise<LoadResult>;
 }
 
-const bareGet = (origin: string) => closedLoop(origin, () => ({ method: 'GET', path: '/poll' }), { connections, seconds });
-const barePost = (origin: string) =>
-  closedLoop(origin, (i) => ({ method: 'POST', path: '/enter', body: JSON.stringify({ userId: `u${i}` }) }), { connections, seconds });
+/** What each measurement's generator watches: the server under test, and Redis and PostgreSQL for Floodgate. */
+let bareWatch: LoadJob['watch'] = {};
+let floodgateWatch: LoadJob['watch'] = {};
+
+const load = (origin: string, watch: LoadJob['watch'], request: Pick<LoadJob, 'method' | 'paths' | 'userIdPrefix' | 'headers'>) =>
+  runLoadJob({ origin, connections, seconds, watch, ...request });
+const bareGet = (origin: string) => load(origin, bareWatch, { method: 'GET', paths: ['/poll'] });
+const barePost = (origin: string) => load(origin, bareWatch, { method: 'POST', paths: ['/enter'], userIdPrefix: 'u' });
 
 async function waitingRoomMeasures(origin: string): Promise<Measure[]> {
   // Admission is slow on purpose: the tickets stay waiting, as they are during a surge.
   const room = { admitPerSecond: 1, maxActive: 1, sessionSeconds: 600 };
   const entryRoom = `bench-entry-${randomBytes(3).toString('hex')}`;
   await admin(origin, '/v1/rooms', { id: entryRoom, ...room });
-  let entrant = 0;
 
   const pollRoom = `bench-poll-${randomBytes(3).toString('hex')}`;
   await admin(origin, '/v1/rooms', { id: pollRoom, ...room });
+  const setup = new Pool(origin, { connections: 50 });
   const tickets: string[] = [];
   for (let batch = 0; batch < 20; batch++) {
     const ids = await Promise.all(
       Array.from({ length: 500 }, async (_, i) => {
-        const res = await fetch(`${origin}/v1/rooms/${pollRoom}/tickets`, {
+        const res = await setup.request({
           method: 'POST',
+          path: `/v1/rooms/${pollRoom}/tickets`,
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ userId: `poller-${batch * 500 + i}` }),
         });
-        return ((await res.json()) as { ticketId: string }).ticketId;
+        return ((await res.body.json()) as { ticketId: string }).ticketId;
       }),
     );
     tickets.push(...ids);
   }
+  await setup.close();
   return [
     {
       path: 'waiting room: enter (POST /v1/rooms/:id/tickets)',
       calibration: barePost,
-      run: (o) =>
-        closedLoop(o, () => ({ method: 'POST', path: `/v1/rooms/${entryRoom}/tickets`, body: JSON.stringify({ userId: `user-${entrant++}` }) }), {
-          connections,
-          seconds,
-        }),
+      // a new user per request, in every round
+      run: (o, round) => load(o, floodgateWatch, { method: 'POST', paths: [`/v1/rooms/${entryRoom}/tickets`], userIdPrefix: `user-${round}-` }),
     },
     {
       path: 'waiting room: poll (GET /v1/rooms/:id/tickets/:ticketId)',
       calibration: bareGet,
-      run: (o) =>
-        closedLoop(o, (i) => ({ method: 'GET', path: `/v1/rooms/${pollRoom}/tickets/${tickets[i % tickets.length]}` }), {
-          connections,
-          seconds,
-        }),
+      run: (o) => load(o, floodgateWatch, { method: 'GET', paths: tickets.map((t) => `/v1/rooms/${pollRoom}/tickets/${t}`) }),
     },
   ];
 }
@@ -127,22 +150,17 @@ async function claimMeasures(origin: string): Promise<Measure[]> {
   const campaignId = `bench-claims-${randomBytes(3).toString('hex')}`;
   await admin(origin, '/v1/campaigns', { id: campaignId, stock: 50_000_000 });
   const { apiKey } = (await admin(origin, '/v1/partners', { name: 'bench' })) as { apiKey: string };
-  let user = 0;
   return [
     {
       path: 'claims: claim, answered once committed (POST /v1/campaigns/:id/claims)',
       calibration: barePost,
-      run: (o) =>
-        closedLoop(
-          o,
-          () => ({
-            method: 'POST',
-            path: `/v1/campaigns/${campaignId}/claims`,
-            body: JSON.stringify({ userId: `claimer-${user++}` }),
-            headers: { 'x-api-key': apiKey },
-          }),
-          { connections, seconds },
-        ),
+      run: (o, round) =>
+        load(o, floodgateWatch, {
+          method: 'POST',
+          paths: [`/v1/campaigns/${campaignId}/claims`],
+          userIdPrefix: `claimer-${round}-`,
+          headers: { 'x-api-key': apiKey },
+        }),
     },
   ];
 }
@@ -173,6 +191,11 @@ const server = await startProcess(
   },
   '/readyz',
 );
+const floodgateProcesses: ProcessSource[] = [{ pid: server.child.pid! }, { redis: env('BENCH_REDIS_URL') }, { postgres: env('BENCH_DATABASE_URL') }];
+floodgateWatch = { server: [floodgateProcesses[0]!], redis: [floodgateProcesses[1]!], postgres: [floodgateProcesses[2]!] };
+// While the bare server is measured, Floodgate's processes idle along (admission steps, the
+// claim log's sweeper): what they spend then is reported apart, as "background".
+bareWatch = { server: [{ pid: bare.child.pid! }], background: floodgateProcesses };
 const rows: Row[] = [];
 const ratios: number[][] = [];
 try {
@@ -182,8 +205,8 @@ try {
   // figure is compared with a calibration measured right before it, and medians are reported.
   for (let round = 0; round < rounds; round++) {
     for (const [i, measure] of measures.entries()) {
-      const calibration = await measure.calibration(bare.origin);
-      const result = await measure.run(server.origin);
+      const calibration = await measure.calibration(bare.origin, round);
+      const result = await measure.run(server.origin, round);
       runs[i]!.calibration.push(calibration);
       runs[i]!.result.push(result);
       (ratios[i] ??= []).push(result.perSecond / calibration.perSecond);
@@ -205,6 +228,8 @@ console.log(
   `\n${new Date().toISOString()}: ${connections} connections, ${seconds} s per measurement, closed loop, median of ${rounds} interleaved rounds\n`,
 );
 console.log(format(rows));
+console.log(`\nCPU per answered request (µs, user + system, from /proc; the median runs above):\n`);
+console.log(formatCpu(rows));
 console.log(
   `\nbulk persistence: ${bulkMedian.total} claims in ${bulkMedian.ms} ms (median of ${bulk.map((b) => b.ms).join(', ')} ms; ` +
     `batches of ${bulkMedian.batchSize}, ${bulkMedian.parallel} in parallel, ${bulkMedian.rowsPerSecond} rows/s)`,
