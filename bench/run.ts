@@ -12,14 +12,19 @@ import { startProcess } from './processes.js';
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '8' },
-    connections: { type: 'string', default: '50' },
+    // A comma-separated list: every path is measured at each. 50 is a light load for the batched
+    // paths (a batch holds what arrives in one event-loop turn); 500 is a surge's, and seed 002's.
+    connections: { type: 'string', default: '50,500' },
     rounds: { type: 'string', default: '5' },
     compare: { type: 'boolean', default: false },
     seeds: { type: 'string' },
   },
 });
 const seconds = Number(values.seconds);
-const connections = Number(values.connections);
+const connectionCounts = values.connections.split(',').map(Number);
+if (connectionCounts.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--connections: a comma-separated list of positive integers');
+/** --compare measures at one concurrency: the first given. */
+const connections = connectionCounts[0]!;
 const rounds = Number(values.rounds);
 const adminToken = `bench-${randomBytes(12).toString('hex')}`;
 
@@ -31,6 +36,7 @@ function env(name: string): string {
 
 interface Row {
   path: string;
+  connections: number;
   result: LoadResult;
   calibration: LoadResult;
   /** Median over the rounds of (Floodgate / calibration measured just before it). */
@@ -39,12 +45,12 @@ interface Row {
 
 function format(rows: Row[]): string {
   const lines = [
-    '| path | req/s | p50 ms | p99 ms | errors | bare node:http req/s | bare p99 ms | ratio |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| path | connections | req/s | p50 ms | p99 ms | errors | bare node:http req/s | bare p99 ms | ratio |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
-  for (const { path, result, calibration, ratio } of rows) {
+  for (const { path, connections, result, calibration, ratio } of rows) {
     lines.push(
-      `| ${path} | ${result.perSecond} | ${result.p50Ms.toFixed(2)} | ${result.p99Ms.toFixed(2)} | ${result.errors} | ${calibration.perSecond} | ${calibration.p99Ms.toFixed(2)} | ${ratio.toFixed(2)}x |`,
+      `| ${path} | ${connections} | ${result.perSecond} | ${result.p50Ms.toFixed(2)} | ${result.p99Ms.toFixed(2)} | ${result.errors} | ${calibration.perSecond} | ${calibration.p99Ms.toFixed(2)} | ${ratio.toFixed(2)}x |`,
     );
   }
   return lines.join('\n');
@@ -57,13 +63,13 @@ const allUs = (cpu: CpuShare | undefined) =>
 /** Where each median run's CPU went: µs per answered request, per process, and the machine's idle share. */
 function formatCpu(rows: Row[]): string {
   const lines = [
-    '| path | server µs | Redis µs | PostgreSQL µs | generator µs | all µs | idle | bare server µs | bare generator µs | bare all µs | bare idle | background µs |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| path | connections | server µs | Redis µs | PostgreSQL µs | generator µs | all µs | idle | bare server µs | bare generator µs | bare all µs | bare idle | background µs |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
-  for (const { path, result, calibration } of rows) {
+  for (const { path, connections, result, calibration } of rows) {
     const [f, b] = [result.cpu, calibration.cpu];
     lines.push(
-      `| ${path} | ${us(f, 'server')} | ${us(f, 'redis')} | ${us(f, 'postgres')} | ${us(f, 'generator')} | ${allUs(f)} | ${f ? `${f.idlePercent}%` : '-'} ` +
+      `| ${path} | ${connections} | ${us(f, 'server')} | ${us(f, 'redis')} | ${us(f, 'postgres')} | ${us(f, 'generator')} | ${allUs(f)} | ${f ? `${f.idlePercent}%` : '-'} ` +
         `| ${us(b, 'server')} | ${us(b, 'generator')} | ${allUs(b)} | ${b ? `${b.idlePercent}%` : '-'} | ${us(b, 'background')} |`,
     );
   }
@@ -93,18 +99,19 @@ function medianRun(runs: LoadResult[]): LoadResult {
 
 interface Measure {
   path: string;
-  run(origin: string, round: number): Promise<LoadResult>;
-  calibration(bareOrigin: string, round: number): Promise<LoadResult>;
+  run(origin: string, round: number, connections: number): Promise<LoadResult>;
+  calibration(bareOrigin: string, round: number, connections: number): Promise<LoadResult>;
 }
 
 /** What each measurement's generator watches: the server under test, and Redis and PostgreSQL for Floodgate. */
 let bareWatch: LoadJob['watch'] = {};
 let floodgateWatch: LoadJob['watch'] = {};
 
-const load = (origin: string, watch: LoadJob['watch'], request: Pick<LoadJob, 'method' | 'paths' | 'userIdPrefix' | 'headers'>) =>
-  runLoadJob({ origin, connections, seconds, watch, ...request });
-const bareGet = (origin: string) => load(origin, bareWatch, { method: 'GET', paths: ['/poll'] });
-const barePost = (origin: string) => load(origin, bareWatch, { method: 'POST', paths: ['/enter'], userIdPrefix: 'u' });
+type Request = Pick<LoadJob, 'method' | 'paths' | 'userIdPrefix' | 'headers' | 'connections'>;
+const load = (origin: string, watch: LoadJob['watch'], request: Request) => runLoadJob({ origin, seconds, watch, ...request });
+const bareGet = (origin: string, _round: number, connections: number) => load(origin, bareWatch, { method: 'GET', paths: ['/poll'], connections });
+const barePost = (origin: string, _round: number, connections: number) =>
+  load(origin, bareWatch, { method: 'POST', paths: ['/enter'], userIdPrefix: 'u', connections });
 
 async function waitingRoomMeasures(origin: string): Promise<Measure[]> {
   // Admission is slow on purpose: the tickets stay waiting, as they are during a surge.
@@ -136,12 +143,14 @@ async function waitingRoomMeasures(origin: string): Promise<Measure[]> {
       path: 'waiting room: enter (POST /v1/rooms/:id/tickets)',
       calibration: barePost,
       // a new user per request, in every round
-      run: (o, round) => load(o, floodgateWatch, { method: 'POST', paths: [`/v1/rooms/${entryRoom}/tickets`], userIdPrefix: `user-${round}-` }),
+      run: (o, round, connections) =>
+        load(o, floodgateWatch, { method: 'POST', paths: [`/v1/rooms/${entryRoom}/tickets`], userIdPrefix: `user-${round}-${connections}-`, connections }),
     },
     {
       path: 'waiting room: poll (GET /v1/rooms/:id/tickets/:ticketId)',
       calibration: bareGet,
-      run: (o) => load(o, floodgateWatch, { method: 'GET', paths: tickets.map((t) => `/v1/rooms/${pollRoom}/tickets/${t}`) }),
+      run: (o, _round, connections) =>
+        load(o, floodgateWatch, { method: 'GET', paths: tickets.map((t) => `/v1/rooms/${pollRoom}/tickets/${t}`), connections }),
     },
   ];
 }
@@ -154,12 +163,13 @@ async function claimMeasures(origin: string): Promise<Measure[]> {
     {
       path: 'claims: claim, answered once committed (POST /v1/campaigns/:id/claims)',
       calibration: barePost,
-      run: (o, round) =>
+      run: (o, round, connections) =>
         load(o, floodgateWatch, {
           method: 'POST',
           paths: [`/v1/campaigns/${campaignId}/claims`],
-          userIdPrefix: `claimer-${round}-`,
+          userIdPrefix: `claimer-${round}-${connections}-`,
           headers: { 'x-api-key': apiKey },
+          connections,
         }),
     },
   ];
@@ -200,21 +210,28 @@ const rows: Row[] = [];
 const ratios: number[][] = [];
 try {
   const measures = [...(await waitingRoomMeasures(server.origin)), ...(await claimMeasures(server.origin))];
-  const runs = measures.map(() => ({ result: [] as LoadResult[], calibration: [] as LoadResult[] }));
+  const cases = connectionCounts.flatMap((connections) => measures.map((measure) => ({ measure, connections })));
+  const runs = cases.map(() => ({ result: [] as LoadResult[], calibration: [] as LoadResult[] }));
   // Interleaved rounds: this machine's speed drifts by tens of percent over a minute, so each
   // figure is compared with a calibration measured right before it, and medians are reported.
   for (let round = 0; round < rounds; round++) {
-    for (const [i, measure] of measures.entries()) {
-      const calibration = await measure.calibration(bare.origin, round);
-      const result = await measure.run(server.origin, round);
+    for (const [i, { measure, connections }] of cases.entries()) {
+      const calibration = await measure.calibration(bare.origin, round, connections);
+      const result = await measure.run(server.origin, round, connections);
       runs[i]!.calibration.push(calibration);
       runs[i]!.result.push(result);
       (ratios[i] ??= []).push(result.perSecond / calibration.perSecond);
-      console.error(`round ${round + 1}: ${measure.path}: ${result.perSecond}/s vs ${calibration.perSecond}/s`);
+      console.error(`round ${round + 1}: ${measure.path}, ${connections} connections: ${result.perSecond}/s vs ${calibration.perSecond}/s`);
     }
   }
-  measures.forEach((measure, i) =>
-    rows.push({ path: measure.path, result: medianRun(runs[i]!.result), calibration: medianRun(runs[i]!.calibration), ratio: median(ratios[i]!) }),
+  cases.forEach(({ measure, connections }, i) =>
+    rows.push({
+      path: measure.path,
+      connections,
+      result: medianRun(runs[i]!.result),
+      calibration: medianRun(runs[i]!.calibration),
+      ratio: median(ratios[i]!),
+    }),
   );
 } finally {
   await Promise.all([bare.stop(), server.stop()]);
@@ -225,7 +242,7 @@ for (let round = 0; round < 3; round++) bulk.push(await bulkPersistence(env('BEN
 const bulkMedian = [...bulk].sort((a, b) => a.ms - b.ms)[1]!;
 
 console.log(
-  `\n${new Date().toISOString()}: ${connections} connections, ${seconds} s per measurement, closed loop, median of ${rounds} interleaved rounds\n`,
+  `\n${new Date().toISOString()}: ${connectionCounts.join(' and ')} connections, ${seconds} s per measurement, closed loop, median of ${rounds} interleaved rounds\n`,
 );
 console.log(format(rows));
 console.log(`\nCPU per answered request (µs, user + system, from /proc; the median runs above):\n`);
@@ -234,4 +251,4 @@ console.log(
   `\nbulk persistence: ${bulkMedian.total} claims in ${bulkMedian.ms} ms (median of ${bulk.map((b) => b.ms).join(', ')} ms; ` +
     `batches of ${bulkMedian.batchSize}, ${bulkMedian.parallel} in parallel, ${bulkMedian.rowsPerSecond} rows/s)`,
 );
-console.log(`\n${JSON.stringify({ connections, seconds, rounds, rows, bulk }, null, 2)}`);
+console.log(`\n${JSON.stringify({ connections: connectionCounts, seconds, rounds, rows, bulk }, null, 2)}`);
