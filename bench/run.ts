@@ -39,18 +39,20 @@ interface Row {
   connections: number;
   result: LoadResult;
   calibration: LoadResult;
-  /** Median over the rounds of (Floodgate / calibration measured just before it). */
+  /** Median over the rounds of (Floodgate / the mean of the calibrations just before and after it). */
   ratio: number;
+  /** Each round's ratio, in order. */
+  roundRatios: number[];
 }
 
 function format(rows: Row[]): string {
   const lines = [
-    '| path | connections | req/s | p50 ms | p99 ms | errors | bare node:http req/s | bare p99 ms | ratio |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| path | connections | req/s | p50 ms | p99 ms | errors | bare node:http req/s | bare p99 ms | ratio | per-round ratios |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   ];
-  for (const { path, connections, result, calibration, ratio } of rows) {
+  for (const { path, connections, result, calibration, ratio, roundRatios } of rows) {
     lines.push(
-      `| ${path} | ${connections} | ${result.perSecond} | ${result.p50Ms.toFixed(2)} | ${result.p99Ms.toFixed(2)} | ${result.errors} | ${calibration.perSecond} | ${calibration.p99Ms.toFixed(2)} | ${ratio.toFixed(2)}x |`,
+      `| ${path} | ${connections} | ${result.perSecond} | ${result.p50Ms.toFixed(2)} | ${result.p99Ms.toFixed(2)} | ${result.errors} | ${calibration.perSecond} | ${calibration.p99Ms.toFixed(2)} | ${ratio.toFixed(2)}x | ${roundRatios.map((r) => r.toFixed(2)).join(', ')} |`,
     );
   }
   return lines.join('\n');
@@ -213,15 +215,20 @@ try {
   const cases = connectionCounts.flatMap((connections) => measures.map((measure) => ({ measure, connections })));
   const runs = cases.map(() => ({ result: [] as LoadResult[], calibration: [] as LoadResult[] }));
   // Interleaved rounds: this machine's speed drifts by tens of percent over a minute, so each
-  // figure is compared with a calibration measured right before it, and medians are reported.
+  // figure is compared with calibrations measured right before and right after it (their mean:
+  // a drift during the measurement shows in both), and medians over the rounds are reported.
+  // A calibration before only once made a round's ratio 1.34x when its neighbours were 0.75-0.84x.
   for (let round = 0; round < rounds; round++) {
     for (const [i, { measure, connections }] of cases.entries()) {
-      const calibration = await measure.calibration(bare.origin, round, connections);
+      const before = await measure.calibration(bare.origin, round, connections);
       const result = await measure.run(server.origin, round, connections);
-      runs[i]!.calibration.push(calibration);
+      const after = await measure.calibration(bare.origin, round, connections);
+      runs[i]!.calibration.push(before, after);
       runs[i]!.result.push(result);
-      (ratios[i] ??= []).push(result.perSecond / calibration.perSecond);
-      console.error(`round ${round + 1}: ${measure.path}, ${connections} connections: ${result.perSecond}/s vs ${calibration.perSecond}/s`);
+      (ratios[i] ??= []).push(result.perSecond / ((before.perSecond + after.perSecond) / 2));
+      console.error(
+        `round ${round + 1}: ${measure.path}, ${connections} connections: ${result.perSecond}/s vs ${before.perSecond}/s before, ${after.perSecond}/s after`,
+      );
     }
   }
   cases.forEach(({ measure, connections }, i) =>
@@ -231,6 +238,7 @@ try {
       result: medianRun(runs[i]!.result),
       calibration: medianRun(runs[i]!.calibration),
       ratio: median(ratios[i]!),
+      roundRatios: ratios[i]!,
     }),
   );
 } finally {
