@@ -109,8 +109,8 @@ interface Measure {
 let bareWatch: LoadJob['watch'] = {};
 let floodgateWatch: LoadJob['watch'] = {};
 
-type Request = Pick<LoadJob, 'method' | 'paths' | 'userIdPrefix' | 'headers' | 'connections'>;
-const load = (origin: string, watch: LoadJob['watch'], request: Request) => runLoadJob({ origin, seconds, watch, ...request });
+type LoadRequest = Pick<LoadJob, 'method' | 'paths' | 'userIdPrefix' | 'headers' | 'connections'>;
+const load = (origin: string, watch: LoadJob['watch'], request: LoadRequest) => runLoadJob({ origin, seconds, watch, ...request });
 const bareGet = (origin: string, _round: number, connections: number) => load(origin, bareWatch, { method: 'GET', paths: ['/poll'], connections });
 const barePost = (origin: string, _round: number, connections: number) =>
   load(origin, bareWatch, { method: 'POST', paths: ['/enter'], userIdPrefix: 'u', connections });
