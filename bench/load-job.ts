@@ -6,9 +6,8 @@
 // 53,500 instead of 64,000-65,000 requests/s, the generator spending 18 instead of 15 µs per
 // request; a fresh generator process started at that same moment measured 64,600 and 65,000.
 // A slower generator flatters every ratio (its cost is on both sides of it).
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import type { LoadResult } from './closed-loop.js';
+import { runWorkerProcess } from './worker-process.js';
 
 /** Where a process group's pids come from: a pid, the Redis at a URL, the PostgreSQL at a URL. */
 export type ProcessSource = { pid: number } | { redis: string } | { postgres: string };
@@ -28,14 +27,6 @@ export interface LoadJob {
 }
 
 /** Runs one measurement in a fresh generator process and returns its result. */
-export async function runLoadJob(job: LoadJob): Promise<LoadResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./load-worker.ts', import.meta.url).pathname], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  let output = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  child.stdin.end(JSON.stringify(job));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  if (code !== 0) throw new Error(`load generator exited with ${code}`);
-  return JSON.parse(output) as LoadResult;
+export function runLoadJob(job: LoadJob): Promise<LoadResult> {
+  return runWorkerProcess<LoadResult>(new URL('./load-worker.ts', import.meta.url), job);
 }

@@ -1,9 +1,9 @@
 // The load generator process of one measurement: reads a LoadJob (load-job.ts) on stdin, runs the
-// closed loop, writes the LoadResult as JSON on stdout.
-import { text } from 'node:stream/consumers';
+// closed loop, hands the LoadResult back (worker-process.ts).
 import { closedLoop } from './closed-loop.js';
 import { postgresProcesses, redisProcess, type ProcessGroup } from './cpu.js';
 import type { LoadJob, ProcessSource } from './load-job.js';
+import { finishWorker, workerInput } from './worker-process.js';
 
 async function group(name: string, sources: ProcessSource[]): Promise<ProcessGroup> {
   const parts = await Promise.all(
@@ -17,7 +17,7 @@ async function group(name: string, sources: ProcessSource[]): Promise<ProcessGro
   return { name, pids: async () => (await Promise.all(found.map((p) => p.pids()))).flat() };
 }
 
-const job = JSON.parse(await text(process.stdin)) as LoadJob;
+const job = await workerInput<LoadJob>();
 const cpu = await Promise.all(Object.entries(job.watch).map(([name, sources]) => group(name, sources)));
 const result = await closedLoop(
   job.origin,
@@ -29,4 +29,4 @@ const result = await closedLoop(
   }),
   { connections: job.connections, seconds: job.seconds, cpu },
 );
-process.stdout.write(JSON.stringify(result));
+finishWorker(result);

@@ -4,12 +4,11 @@
 //
 // This process only starts the servers and prepares what a job needs; every job's load comes from
 // a generator process of its own (seed-worker.ts), started afresh for it.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { AdminClient } from '../src/loadtest/admin-client.js';
 import type { SeedJobInput, SeedJobName, SeedJobResult } from './seed-jobs.js';
 import { startProcess } from './processes.js';
+import { runWorkerProcess } from './worker-process.js';
 
 /** The names `--seeds` takes, and the jobs each stands for. */
 const GROUPS: Record<string, SeedJobName[]> = {
@@ -20,19 +19,7 @@ const GROUPS: Record<string, SeedJobName[]> = {
   'seed004-half': ['seed004-half'],
 };
 
-async function runInWorker(input: SeedJobInput): Promise<SeedJobResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./seed-worker.ts', import.meta.url).pathname], {
-    stdio: ['pipe', 'inherit', 'inherit', 'pipe'],
-  });
-  let output = '';
-  const resultPipe = child.stdio[3] as NodeJS.ReadableStream;
-  resultPipe.setEncoding('utf8');
-  resultPipe.on('data', (chunk: string) => (output += chunk));
-  child.stdin!.end(JSON.stringify(input));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  if (code !== 0) throw new Error(`seed job ${input.job} exited with ${code}`);
-  return JSON.parse(output) as SeedJobResult;
-}
+const runInWorker = (input: SeedJobInput) => runWorkerProcess<SeedJobResult>(new URL('./seed-worker.ts', import.meta.url), input);
 
 export async function seeds(options: { redisUrl: string; databaseUrl: string; only?: string }) {
   const wanted = options.only ? options.only.split(',') : Object.keys(GROUPS);
