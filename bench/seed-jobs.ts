@@ -28,18 +28,16 @@ export interface SeedJobInput {
   ticketIds?: string[];
 }
 
-export const SEED_JOBS = [
-  'seed001-1000-for-250',
-  'seed001-3000-for-1000',
-  'seed002',
-  'rate-bare',
-  'rate-enter',
-  'rate-poll',
-  'rate-claim',
-  'seed004',
-  'seed004-half',
-] as const;
-export type SeedJobName = (typeof SEED_JOBS)[number];
+export type SeedJobName =
+  | 'seed001-1000-for-250'
+  | 'seed001-3000-for-1000'
+  | 'seed002'
+  | 'rate-bare'
+  | 'rate-enter'
+  | 'rate-poll'
+  | 'rate-claim'
+  | 'seed004'
+  | 'seed004-half';
 
 /** What a job hands back to seeds.ts (the rate jobs: the highest rate held). */
 export interface SeedJobResult {
