@@ -45,6 +45,8 @@ export function placeOf(view: RoomView, ticketNo: number): number | null {
 export class RoomViews {
   private readonly views = new Map<string, RoomView>();
   private readonly inflight = new Map<string, Promise<RoomView | null>>();
+  /** Per room, the read that fresh callers wait for once the one in flight is done. */
+  private readonly queued = new Map<string, Promise<RoomView | null>>();
 
   constructor(
     private readonly redis: Redis,
@@ -53,12 +55,10 @@ export class RoomViews {
     private readonly clock: Clock = systemClock,
   ) {}
 
+  /** The room's view: the cached one if fresh enough, else read; with `fresh`, read after this call. */
   async get(roomId: string, options: { fresh?: boolean } = {}): Promise<RoomView | null> {
-    if (!options.fresh) {
-      const cached = this.peek(roomId);
-      if (cached) return cached;
-    }
-    return this.load(roomId);
+    if (options.fresh) return this.loadAfterNow(roomId);
+    return this.peek(roomId) ?? this.load(roomId);
   }
 
   /**
@@ -91,6 +91,27 @@ export class RoomViews {
       this.inflight.set(roomId, pending);
     }
     return pending;
+  }
+
+  /**
+   * A read that starts after this call, shared with the other fresh callers it can serve. A fresh
+   * caller has just seen something the cached view may not hold (a newer ticket, an admission), so
+   * it must not share a read already in flight: that one may have left Redis before the change.
+   * (Background renewals, see peek(), made such a read in flight the common case.)
+   */
+  private loadAfterNow(roomId: string): Promise<RoomView | null> {
+    const waiting = this.queued.get(roomId);
+    if (waiting) return waiting;
+    const current = this.inflight.get(roomId);
+    if (!current) return this.load(roomId);
+    const next = current
+      .catch(() => null)
+      .then(() => {
+        this.queued.delete(roomId);
+        return this.load(roomId);
+      });
+    this.queued.set(roomId, next);
+    return next;
   }
 
   forget(roomId: string): void {

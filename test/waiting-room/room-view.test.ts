@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { roomKeys } from '../../src/waiting-room/keys.js';
 import { RoomViews } from '../../src/waiting-room/room-view.js';
 import { createRoom, enter, eventually, uniqueId, useInstance } from '../helpers.js';
 
@@ -46,5 +47,23 @@ describe('waiting room: the cached room counters', () => {
     now += 100;
     assert.equal(failing.peek(id), null);
     await assert.rejects(failing.get(id), /Redis is gone/);
+  });
+
+  it('read for a fresh caller after it asked, even while a renewal that left earlier is in flight', async () => {
+    const { id } = await createRoom(instance.app, { id: uniqueId('view'), admitPerSecond: 1, maxActive: 1, sessionSeconds: 60 });
+    let now = 1_000_000;
+    const views = new RoomViews(instance.ctx.redis, instance.prefix, 200, { now: () => now });
+    assert.equal((await views.get(id))?.issued, 0);
+
+    // A background renewal leaves for Redis; then, on the same connection (so after it, in
+    // Redis's order), a ticket is issued; then a caller asks for a fresh view.
+    now += 150;
+    views.peek(id);
+    const issued = instance.ctx.redis.hincrby(roomKeys(instance.prefix, id).st, 'issued', 1);
+    const fresh = views.get(id, { fresh: true });
+    const again = views.get(id, { fresh: true });
+    await issued;
+    assert.equal((await fresh)?.issued, 1);
+    assert.equal(await again, await fresh, 'fresh callers waiting together share one read');
   });
 });
