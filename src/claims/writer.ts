@@ -29,7 +29,14 @@ function isIntegrityError(err: unknown): boolean {
   return typeof (err as { code?: unknown }).code === 'string' && (err as { code: string }).code.startsWith('23');
 }
 
-const DEFAULTS: WriterOptions = { maxBatch: 1000, maxInFlight: 4 };
+/**
+ * Two commits in flight, not more: a commit has a large fixed cost (a statement of 10 claims cost
+ * ~0.6 ms of PostgreSQL's CPU and ~0.4 ms of this process's, one of 200 claims ~20 and ~12 µs per
+ * claim), so fewer, larger batches leave more of the two cores to answering. Against 4 in flight,
+ * 2 measured better in 17 of 22 paired rounds at 50 and 500 connections (docs/BENCHMARKS.md,
+ * "what the commit costs"); one batch still fills while two commit.
+ */
+const DEFAULTS: WriterOptions = { maxBatch: 1000, maxInFlight: 2 };
 const RETRY_EVERY_MS = 1000;
 /**
  * Committed claims' log entries are deleted together, at most this often. Deleting them after
@@ -42,7 +49,7 @@ const TRIM_AT_MOST = 10_000;
 
 /**
  * Group commit: the claims accepted while a connection is busy are written together by one
- * multi-row statement, several batches in flight, so a 201 means "committed in PostgreSQL" without
+ * multi-row statement, two batches in flight (DEFAULTS), so a 201 means "committed in PostgreSQL" without
  * one database round trip per claim. Nothing waits on a timer: a claim goes out in the same turn
  * of the event loop when a connection is free (a fixed 1 ms window cost every claim 1-2 ms at
  * light load), and batches grow by themselves under heavy load. After the commit the claims' log
