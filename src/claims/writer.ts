@@ -49,8 +49,8 @@ const TRIM_AT_MOST = 10_000;
 
 /**
  * Group commit: the claims accepted while a connection is busy are written together by one
- * multi-row statement, two batches in flight (DEFAULTS), so a 201 means "committed in PostgreSQL" without
- * one database round trip per claim. Nothing waits on a timer: a claim goes out in the same turn
+ * multi-row statement, two batches in flight (DEFAULTS), so a 201 means "committed in PostgreSQL"
+ * without one database round trip per claim. Nothing waits on a timer: a claim goes out in the same turn
  * of the event loop when a connection is free (a fixed 1 ms window cost every claim 1-2 ms at
  * light load), and batches grow by themselves under heavy load. After the commit the claims' log
  * entries are deleted from Redis, those of many commits together (TRIM_EVERY_MS).
