@@ -1,6 +1,6 @@
 import * as hdr from 'hdr-histogram-js';
 import { Pool } from 'undici';
-import { sampleCpu, type CpuSample, type CpuShare, type ProcessGroup } from './cpu.js';
+import { type CpuSample, type CpuShare, type ProcessGroup, sampleCpu } from './cpu.js';
 
 export interface RequestSpec {
   method: 'GET' | 'POST';

@@ -49,7 +49,14 @@ export async function compare(options: { redisUrl: string; databaseUrl: string; 
       const admin = new AdminClient(server.origin, token);
       // correctness: the seed 001 test, 1,000 users for 250 places within half a second
       const scenario = await claimsScenario(admin, { stock: 250, perUserLimit: 1, repeatShare: 0, users: 0, databaseUrl: d.databaseUrl });
-      await run(scenario, { target: server.origin, stages: [parseStage('2000/s:0.5s')], connections: 256, maxInFlight: 100_000, maxLagMs: 5000, drainMs: 60_000 });
+      await run(scenario, {
+        target: server.origin,
+        stages: [parseStage('2000/s:0.5s')],
+        connections: 256,
+        maxInFlight: 100_000,
+        maxLagMs: 5000,
+        drainMs: 60_000,
+      });
       const checks = await scenario.audit();
       const sold = Number(/^(\d+) rows/.exec(checks.find((c) => c.invariant === 'no oversell (rows)')?.detail ?? '')?.[1] ?? NaN);
       // throughput: distinct users against a stock that never runs out
@@ -73,7 +80,12 @@ export async function compare(options: { redisUrl: string; databaseUrl: string; 
         p99Ms: load.p99Ms,
         errors: load.errors,
         sold,
-        audit: checks.every((c) => c.pass) ? 'PASS' : `FAIL (${checks.filter((c) => !c.pass).map((c) => c.invariant).join(', ')})`,
+        audit: checks.every((c) => c.pass)
+          ? 'PASS'
+          : `FAIL (${checks
+              .filter((c) => !c.pass)
+              .map((c) => c.invariant)
+              .join(', ')})`,
       });
       console.error(`${d.design}: ${load.perSecond} claims/s, p99 ${load.p99Ms} ms, sold ${sold} of 250, audit ${rows.at(-1)!.audit}`);
     } finally {
@@ -90,7 +102,9 @@ export function formatCompare(rows: Row[]): string {
     '|---|---:|---:|---:|---:|---|---:|',
   ];
   for (const r of rows) {
-    lines.push(`| ${r.design} | ${r.perSecond} | ${r.p99Ms.toFixed(1)} | ${r.errors} | ${r.sold} | ${r.audit} | ${(floodgate.perSecond / r.perSecond).toFixed(1)}x |`);
+    lines.push(
+      `| ${r.design} | ${r.perSecond} | ${r.p99Ms.toFixed(1)} | ${r.errors} | ${r.sold} | ${r.audit} | ${(floodgate.perSecond / r.perSecond).toFixed(1)}x |`,
+    );
   }
   return lines.join('\n');
 }

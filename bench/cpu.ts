@@ -4,8 +4,8 @@
 // processes of this machine only: a Redis or PostgreSQL elsewhere is left out.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import pg from 'pg';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 
 /** Kernel clock ticks per second, the unit of /proc/<pid>/stat's times. */
 const TICKS_PER_SECOND = (() => {

@@ -1,7 +1,7 @@
 // The load generator process of one measurement: reads a LoadJob (load-job.ts) on stdin, runs the
 // closed loop, hands the LoadResult back (worker-process.ts).
 import { closedLoop } from './closed-loop.js';
-import { postgresProcesses, redisProcess, type ProcessGroup } from './cpu.js';
+import { type ProcessGroup, postgresProcesses, redisProcess } from './cpu.js';
 import type { LoadJob, ProcessSource } from './load-job.js';
 import { finishWorker, workerInput } from './worker-process.js';
 

@@ -6,7 +6,7 @@
 // 3,640 ms, JPA 53,254 ms for 100k rows.
 import { randomBytes } from 'node:crypto';
 import { ClaimIds } from '../src/claims/claim-ids.js';
-import { CampaignRepository, type AcceptedClaim } from '../src/claims/repository.js';
+import { type AcceptedClaim, CampaignRepository } from '../src/claims/repository.js';
 import { createPool } from '../src/db/pool.js';
 
 export async function bulkPersistence(databaseUrl: string, total = 100_000, batchSize = 10_000, parallel = 4) {
@@ -14,7 +14,16 @@ export async function bulkPersistence(databaseUrl: string, total = 100_000, batc
   try {
     const repository = new CampaignRepository(pool);
     const campaignId = `bench-bulk-${randomBytes(3).toString('hex')}`;
-    await repository.insert({ id: campaignId, stock: total, perUserLimit: 1, opensAt: null, closesAt: null, daily: null, roomId: null, webhookUrl: null });
+    await repository.insert({
+      id: campaignId,
+      stock: total,
+      perUserLimit: 1,
+      opensAt: null,
+      closesAt: null,
+      daily: null,
+      roomId: null,
+      webhookUrl: null,
+    });
     const ids = new ClaimIds(randomBytes(32));
     const now = Date.now();
     const claims: AcceptedClaim[] = Array.from({ length: total }, (_, i) => ({
@@ -37,7 +46,8 @@ export async function bulkPersistence(databaseUrl: string, total = 100_000, batc
       }),
     );
     const ms = performance.now() - started;
-    const stored = (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM claims WHERE campaign_id = $1', [campaignId])).rows[0]!.n;
+    const stored = (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM claims WHERE campaign_id = $1', [campaignId])).rows[0]!
+      .n;
     if (stored !== total) throw new Error(`stored ${stored} of ${total}`);
     return { total, batchSize, parallel, ms: Math.round(ms), rowsPerSecond: Math.round((total * 1000) / ms) };
   } finally {

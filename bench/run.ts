@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import type { LoadResult } from './closed-loop.js';
 import type { CpuShare } from './cpu.js';
-import { runLoadJob, type LoadJob, type ProcessSource } from './load-job.js';
+import { type LoadJob, type ProcessSource, runLoadJob } from './load-job.js';
 import { bulkPersistence } from './persistence.js';
 import { startProcess } from './processes.js';
 
@@ -22,7 +22,8 @@ const { values } = parseArgs({
 });
 const seconds = Number(values.seconds);
 const connectionCounts = values.connections.split(',').map(Number);
-if (connectionCounts.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--connections: a comma-separated list of positive integers');
+if (connectionCounts.some((n) => !Number.isInteger(n) || n < 1))
+  throw new Error('--connections: a comma-separated list of positive integers');
 /** --compare measures at one concurrency: the first given. */
 const connections = connectionCounts[0]!;
 const rounds = Number(values.rounds);
@@ -60,7 +61,11 @@ function format(rows: Row[]): string {
 
 const us = (cpu: CpuShare | undefined, name: string) => (cpu?.perRequestUs[name] !== undefined ? cpu.perRequestUs[name].toFixed(1) : '-');
 const allUs = (cpu: CpuShare | undefined) =>
-  cpu ? Object.entries(cpu.perRequestUs).reduce((sum, [name, us]) => (name === 'background' ? sum : sum + us), 0).toFixed(1) : '-';
+  cpu
+    ? Object.entries(cpu.perRequestUs)
+        .reduce((sum, [name, us]) => (name === 'background' ? sum : sum + us), 0)
+        .toFixed(1)
+    : '-';
 
 /** Where each median run's CPU went: µs per answered request, per process, and the machine's idle share. */
 function formatCpu(rows: Row[]): string {
@@ -111,7 +116,8 @@ let floodgateWatch: LoadJob['watch'] = {};
 
 type LoadRequest = Pick<LoadJob, 'method' | 'paths' | 'userIdPrefix' | 'headers' | 'connections'>;
 const load = (origin: string, watch: LoadJob['watch'], request: LoadRequest) => runLoadJob({ origin, seconds, watch, ...request });
-const bareGet = (origin: string, _round: number, connections: number) => load(origin, bareWatch, { method: 'GET', paths: ['/poll'], connections });
+const bareGet = (origin: string, _round: number, connections: number) =>
+  load(origin, bareWatch, { method: 'GET', paths: ['/poll'], connections });
 const barePost = (origin: string, _round: number, connections: number) =>
   load(origin, bareWatch, { method: 'POST', paths: ['/enter'], userIdPrefix: 'u', connections });
 
@@ -146,7 +152,12 @@ async function waitingRoomMeasures(origin: string): Promise<Measure[]> {
       calibration: barePost,
       // a new user per request, in every round
       run: (o, round, connections) =>
-        load(o, floodgateWatch, { method: 'POST', paths: [`/v1/rooms/${entryRoom}/tickets`], userIdPrefix: `user-${round}-${connections}-`, connections }),
+        load(o, floodgateWatch, {
+          method: 'POST',
+          paths: [`/v1/rooms/${entryRoom}/tickets`],
+          userIdPrefix: `user-${round}-${connections}-`,
+          connections,
+        }),
     },
     {
       path: 'waiting room: poll (GET /v1/rooms/:id/tickets/:ticketId)',
@@ -179,7 +190,11 @@ async function claimMeasures(origin: string): Promise<Measure[]> {
 
 if (values.seeds !== undefined) {
   const { seeds } = await import('./seeds.js');
-  await seeds({ redisUrl: env('BENCH_REDIS_URL'), databaseUrl: env('BENCH_DATABASE_URL'), ...(values.seeds !== 'all' ? { only: values.seeds } : {}) });
+  await seeds({
+    redisUrl: env('BENCH_REDIS_URL'),
+    databaseUrl: env('BENCH_DATABASE_URL'),
+    ...(values.seeds !== 'all' ? { only: values.seeds } : {}),
+  });
   process.exit(0);
 }
 
@@ -203,7 +218,11 @@ const server = await startProcess(
   },
   '/readyz',
 );
-const floodgateProcesses: ProcessSource[] = [{ pid: server.child.pid! }, { redis: env('BENCH_REDIS_URL') }, { postgres: env('BENCH_DATABASE_URL') }];
+const floodgateProcesses: ProcessSource[] = [
+  { pid: server.child.pid! },
+  { redis: env('BENCH_REDIS_URL') },
+  { postgres: env('BENCH_DATABASE_URL') },
+];
 floodgateWatch = { server: [floodgateProcesses[0]!], redis: [floodgateProcesses[1]!], postgres: [floodgateProcesses[2]!] };
 // While the bare server is measured, Floodgate's processes idle along (admission steps, the
 // claim log's sweeper): what they spend then is reported apart, as "background".
@@ -231,7 +250,7 @@ try {
       );
     }
   }
-  cases.forEach(({ measure, connections }, i) =>
+  cases.forEach(({ measure, connections }, i) => {
     rows.push({
       path: measure.path,
       connections,
@@ -239,8 +258,8 @@ try {
       calibration: medianRun(runs[i]!.calibration),
       ratio: median(ratios[i]!),
       roundRatios: ratios[i]!,
-    }),
-  );
+    });
+  });
 } finally {
   await Promise.all([bare.stop(), server.stop()]);
 }

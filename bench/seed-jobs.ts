@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { AdminClient } from '../src/loadtest/admin-client.js';
 import { fileScenario } from '../src/loadtest/file-scenario.js';
 import { buildReport, writeReport } from '../src/loadtest/report.js';
-import { run, type RunResult, type Scenario } from '../src/loadtest/runner.js';
-import { claimsScenario, waitingRoomScenario, type PreparedScenario } from '../src/loadtest/scenarios.js';
+import { type RunResult, run, type Scenario } from '../src/loadtest/runner.js';
+import { claimsScenario, type PreparedScenario, waitingRoomScenario } from '../src/loadtest/scenarios.js';
 import { parseStage } from '../src/loadtest/stages.js';
 import { closedLoop } from './closed-loop.js';
 
@@ -61,13 +61,24 @@ async function serverPauses(origin: string): Promise<string> {
 
 async function loadtest(name: string, target: string, scenario: PreparedScenario, stages: string[], drainMs: number): Promise<void> {
   const startedAt = new Date().toISOString();
-  const result = await run(scenario, { target, stages: stages.map(parseStage), connections: 512, maxInFlight: 400_000, maxLagMs: 1000, drainMs });
+  const result = await run(scenario, {
+    target,
+    stages: stages.map(parseStage),
+    connections: 512,
+    maxInFlight: 400_000,
+    maxLagMs: 1000,
+    drainMs,
+  });
   const audit = await scenario.audit();
   const report = buildReport(scenario, result, audit, { target, stages, startedAt });
   mkdirSync(REPORTS, { recursive: true });
   writeReport(join(REPORTS, name), report);
-  const line = report.summaries.map((s) => `${s.name} ${s.count} (err ${s.errors}) p50 ${s.p50Ms.toFixed(1)} p95 ${s.p95Ms.toFixed(1)} p99 ${s.p99Ms.toFixed(1)} ms`).join('; ');
-  console.log(`\n## ${name}: stages ${stages.join(' ')}\n${report.arrivals} arrivals, ${report.dropped} dropped, ${report.unfinished} unfinished; ${line}`);
+  const line = report.summaries
+    .map((s) => `${s.name} ${s.count} (err ${s.errors}) p50 ${s.p50Ms.toFixed(1)} p95 ${s.p95Ms.toFixed(1)} p99 ${s.p99Ms.toFixed(1)} ms`)
+    .join('; ');
+  console.log(
+    `\n## ${name}: stages ${stages.join(' ')}\n${report.arrivals} arrivals, ${report.dropped} dropped, ${report.unfinished} unfinished; ${line}`,
+  );
   for (const c of audit) console.log(`  ${c.pass ? 'PASS' : 'FAIL'} ${c.invariant}: ${c.detail}`);
   console.log(`  generator: longest event-loop stall ${result.recorder.maxGeneratorStallMs} ms; ${await serverPauses(target)}`);
 }
@@ -91,7 +102,9 @@ async function highestRate(label: string, target: string, make: () => Promise<Sc
     const p99 = Math.max(...seconds.map((s) => s.p99Ms));
     const errors = result.recorder.summaries().reduce((n, s) => n + s.errors, 0);
     const ok = result.recorder.dropped === 0 && errors === 0 && p99 <= 50;
-    console.log(`  ${label} ${rate}/s: worst per-second p99 ${p99.toFixed(1)} ms, dropped ${result.recorder.dropped}, errors ${errors} ${ok ? 'ok' : 'no'}`);
+    console.log(
+      `  ${label} ${rate}/s: worst per-second p99 ${p99.toFixed(1)} ms, dropped ${result.recorder.dropped}, errors ${errors} ${ok ? 'ok' : 'no'}`,
+    );
     if (!ok) break;
     best = rate;
   }
@@ -124,7 +137,12 @@ export async function runSeedJob(input: SeedJobInput): Promise<SeedJobResult> {
       let user = 0;
       const result = await closedLoop(
         target,
-        () => ({ method: 'POST', path: `/v1/campaigns/${campaignId}/claims`, body: JSON.stringify({ userId: `u${user++}` }), headers: { 'x-api-key': apiKey } }),
+        () => ({
+          method: 'POST',
+          path: `/v1/campaigns/${campaignId}/claims`,
+          body: JSON.stringify({ userId: `u${user++}` }),
+          headers: { 'x-api-key': apiKey },
+        }),
         { connections: 500, seconds: 10, warmupSeconds: 0 },
       );
       const campaign = await admin.must('GET', `/v1/campaigns/${campaignId}`);
@@ -141,7 +159,12 @@ export async function runSeedJob(input: SeedJobInput): Promise<SeedJobResult> {
       const tickets = input.ticketIds ?? [];
       const poll: Scenario = {
         name: 'poll',
-        arrival: async (i, flow, at) => void (await flow.request('poll', { method: 'GET', path: `/v1/rooms/${input.roomId}/tickets/${tickets[i % tickets.length]}` }, at)),
+        arrival: async (i, flow, at) =>
+          void (await flow.request(
+            'poll',
+            { method: 'GET', path: `/v1/rooms/${input.roomId}/tickets/${tickets[i % tickets.length]}` },
+            at,
+          )),
       };
       return { rate: await highestRate('poll', target, async () => poll) };
     }
@@ -153,7 +176,11 @@ export async function runSeedJob(input: SeedJobInput): Promise<SeedJobResult> {
         return {
           name: 'claim',
           arrival: async (i, flow, at) =>
-            void (await flow.request('claim', { method: 'POST', path: `/v1/campaigns/${campaignId}/claims`, body: { userId: `u${i}` }, headers: { 'x-api-key': apiKey } }, at)),
+            void (await flow.request(
+              'claim',
+              { method: 'POST', path: `/v1/campaigns/${campaignId}/claims`, body: { userId: `u${i}` }, headers: { 'x-api-key': apiKey } },
+              at,
+            )),
         };
       });
       return { rate };

@@ -6,8 +6,8 @@
 // a generator process of its own (seed-worker.ts), started afresh for it.
 import { randomBytes } from 'node:crypto';
 import { AdminClient } from '../src/loadtest/admin-client.js';
-import type { SeedJobInput, SeedJobName, SeedJobResult } from './seed-jobs.js';
 import { startProcess } from './processes.js';
+import type { SeedJobInput, SeedJobName, SeedJobResult } from './seed-jobs.js';
 import { runWorkerProcess } from './worker-process.js';
 
 /** The names `--seeds` takes, and the jobs each stands for. */
@@ -28,7 +28,13 @@ export async function seeds(options: { redisUrl: string; databaseUrl: string; on
   const adminToken = `seeds-${randomBytes(12).toString('hex')}`;
   const server = await startProcess(
     ['bin/floodgate.js', 'serve', '--drain-seconds', '0'],
-    { DATABASE_URL: options.databaseUrl, REDIS_URL: options.redisUrl, FLOODGATE_ADMIN_TOKEN: adminToken, FLOODGATE_REDIS_PREFIX: `fgseeds:${randomBytes(3).toString('hex')}`, LOG_LEVEL: 'warn' },
+    {
+      DATABASE_URL: options.databaseUrl,
+      REDIS_URL: options.redisUrl,
+      FLOODGATE_ADMIN_TOKEN: adminToken,
+      FLOODGATE_REDIS_PREFIX: `fgseeds:${randomBytes(3).toString('hex')}`,
+      LOG_LEVEL: 'warn',
+    },
     '/readyz',
   );
   const admin = new AdminClient(server.origin, adminToken);
@@ -47,7 +53,8 @@ export async function seeds(options: { redisUrl: string; databaseUrl: string; on
       await admin.must('POST', '/v1/rooms', { id: roomId, admitPerSecond: 1, maxActive: 1, sessionSeconds: 600 });
       const enterRate = await job('rate-enter', { roomId });
       const ticketIds: string[] = [];
-      for (let i = 0; i < 5000; i++) ticketIds.push((await admin.must('POST', `/v1/rooms/${roomId}/tickets`, { userId: `poller-${i}` })).ticketId);
+      for (let i = 0; i < 5000; i++)
+        ticketIds.push((await admin.must('POST', `/v1/rooms/${roomId}/tickets`, { userId: `poller-${i}` })).ticketId);
       const pollRate = await job('rate-poll', { roomId, ticketIds });
       const claimRate = await job('rate-claim');
       console.log(`\nbare node:http ${bareRate.rate}/s; enter ${enterRate.rate}/s; poll ${pollRate.rate}/s; claim ${claimRate.rate}/s`);

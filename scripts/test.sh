@@ -27,6 +27,7 @@ if [ -z "${TEST_DATABASE_URL:-}" ]; then
 fi
 export TEST_REDIS_URL TEST_DATABASE_URL
 
+npm run -s lint
 npx tsc -p tsconfig.json --noEmit
 # npm test -- test/claims/claims.test.ts runs only the files named
 if [ $# -gt 0 ] && [ -f "$1" ]; then files=("$@"); else mapfile -t files < <(find test -name '*.test.ts' | sort); fi

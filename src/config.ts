@@ -57,13 +57,11 @@ export function loadConfig(overrides: Partial<Config> = {}, env: Env = process.e
     host: overrides.host ?? (env.HOST || '0.0.0.0'),
     redisUrl: overrides.redisUrl ?? url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
     databaseUrl:
-      overrides.databaseUrl ??
-      url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/floodgate', ['postgres:', 'postgresql:']),
+      overrides.databaseUrl ?? url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/floodgate', ['postgres:', 'postgresql:']),
     adminToken,
     redisPrefix: prefix,
     logLevel: overrides.logLevel ?? (env.LOG_LEVEL || 'info'),
-    admissionIntervalMs:
-      overrides.admissionIntervalMs ?? integer(env, 'FLOODGATE_ADMISSION_INTERVAL_MS', 200, 20, 1000),
+    admissionIntervalMs: overrides.admissionIntervalMs ?? integer(env, 'FLOODGATE_ADMISSION_INTERVAL_MS', 200, 20, 1000),
     roomCacheMs: overrides.roomCacheMs ?? integer(env, 'FLOODGATE_ROOM_CACHE_MS', 200, 0, 1000),
   };
 }

@@ -3,16 +3,16 @@ import { pino } from 'pino';
 import { ClaimIds } from './claims/claim-ids.js';
 import { CampaignRepository } from './claims/repository.js';
 import { ClaimsService } from './claims/service.js';
-import { systemClock, type Clock } from './clock.js';
+import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
-import { OutboxSender } from './outbox/sender.js';
-import { Metrics } from './metrics/metrics.js';
-import { ApiKeys } from './partners/api-keys.js';
-import { observeScripts } from './redis/script.js';
 import { createPool, type Pool } from './db/pool.js';
+import { Metrics } from './metrics/metrics.js';
+import { OutboxSender } from './outbox/sender.js';
+import { ApiKeys } from './partners/api-keys.js';
 import { createRedis, type RedisClient } from './redis/connection.js';
+import { observeScripts } from './redis/script.js';
 import { AccessTokens } from './tokens/access-token.js';
-import { loadKeystore, loadSecret, type Keystore } from './tokens/keystore.js';
+import { type Keystore, loadKeystore, loadSecret } from './tokens/keystore.js';
 import { RoomRepository } from './waiting-room/repository.js';
 import { WaitingRoomService } from './waiting-room/service.js';
 import { TicketIds } from './waiting-room/ticket-id.js';
@@ -103,6 +103,9 @@ export async function openContext(config: Config, options: ContextOptions = {}):
 export function createLogger(level: string): FastifyBaseLogger {
   return pino({
     level,
-    redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'headers.authorization', 'headers["x-api-key"]'], censor: '[redacted]' },
+    redact: {
+      paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'headers.authorization', 'headers["x-api-key"]'],
+      censor: '[redacted]',
+    },
   }) as FastifyBaseLogger;
 }

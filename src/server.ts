@@ -1,10 +1,10 @@
-import type { Config } from './config.js';
-import { openContext, type Context } from './context.js';
-import { createPool } from './db/pool.js';
-import { ensureDatabase, migrate } from './db/migrate.js';
-import { buildApp } from './http/app.js';
 import { Loops } from './background.js';
 import { startClaimsLoops } from './claims/background.js';
+import type { Config } from './config.js';
+import { type Context, openContext } from './context.js';
+import { ensureDatabase, migrate } from './db/migrate.js';
+import { createPool } from './db/pool.js';
+import { buildApp } from './http/app.js';
 import { startWaitingRoomLoops } from './waiting-room/background.js';
 
 export interface ServeOptions {

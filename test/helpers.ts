@@ -3,13 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { after, before } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
-import { loadConfig, type Config } from '../src/config.js';
-import { openContext, type Context } from '../src/context.js';
-import { buildApp } from '../src/http/app.js';
-import { prepareDatabase } from '../src/server.js';
 import type { Loops } from '../src/background.js';
 import type { Clock } from '../src/clock.js';
-import { startBackground } from '../src/server.js';
+import { type Config, loadConfig } from '../src/config.js';
+import { type Context, openContext } from '../src/context.js';
+import { buildApp } from '../src/http/app.js';
+import { prepareDatabase, startBackground } from '../src/server.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -133,7 +132,10 @@ export async function poll(app: FastifyInstance, roomId: string, ticketId: strin
  * Registers before/after hooks for the enclosing suite: one instance under a fresh key prefix,
  * closed and its keys deleted afterwards. The returned object reaches the instance once started.
  */
-export function useInstance(overrides: Partial<Config> = {}, options: { background?: boolean; clock?: Clock } = {}): Instance & { prefix: string } {
+export function useInstance(
+  overrides: Partial<Config> = {},
+  options: { background?: boolean; clock?: Clock } = {},
+): Instance & { prefix: string } {
   const prefix = testPrefix();
   let started: Instance | undefined;
   before(async () => {

@@ -1,7 +1,6 @@
 // The admin dashboard: live figures of every room and campaign, refreshed every two seconds, with
 // small trend charts, and the few actions an operator takes during a surge.
-(function () {
-  'use strict';
+(() => {
   const $ = (id) => document.getElementById(id);
   const history = new Map(); // key -> array of numbers (last 60 samples)
   let token = sessionStorage.getItem('fg_admin_token') || '';
@@ -15,7 +14,7 @@
       cache: 'no-store',
     });
     const data = await res.json().catch(() => ({}));
-    if (!res.ok) throw Object.assign(new Error((data.error && data.error.message) || `HTTP ${res.status}`), { status: res.status });
+    if (!res.ok) throw Object.assign(new Error(data.error?.message || `HTTP ${res.status}`), { status: res.status });
     return data;
   }
 
@@ -28,7 +27,8 @@
   }
 
   function sparkline(series, colors) {
-    const w = 140, h = 32;
+    const w = 140,
+      h = 32;
     const max = Math.max(1, ...series.flat());
     const paths = series.map((values, i) => {
       const step = values.length > 1 ? w / (values.length - 1) : w;
@@ -130,10 +130,12 @@
   });
 
   $('rooms').addEventListener('click', async (event) => {
-    const action = event.target.dataset && event.target.dataset.action;
+    const action = event.target.dataset?.action;
     if (action !== 'pause' && action !== 'resume') return;
     const roomId = event.target.closest('tr').dataset.room;
-    await api('PATCH', `/v1/rooms/${encodeURIComponent(roomId)}`, { paused: action === 'pause' }).catch((e) => ($('status').textContent = e.message));
+    await api('PATCH', `/v1/rooms/${encodeURIComponent(roomId)}`, { paused: action === 'pause' }).catch(
+      (e) => ($('status').textContent = e.message),
+    );
     refresh();
   });
 

@@ -1,17 +1,19 @@
 // The waiting-room page: joins, shows the place in line, polls as the server says, and lets the
 // user through once admitted. No framework: a few kilobytes that paint at once under load.
-(function () {
-  'use strict';
+(() => {
   const roomId = decodeURIComponent(location.pathname.split('/')[2] || '');
   const $ = (id) => document.getElementById(id);
-  const show = (id) => ['waiting', 'countdown', 'admitted', 'ended'].forEach((s) => ($(s).hidden = s !== id));
+  const show = (id) => {
+    for (const s of ['waiting', 'countdown', 'admitted', 'ended']) $(s).hidden = s !== id;
+  };
 
   function userId() {
     const fromQuery = new URLSearchParams(location.search).get('user');
     if (fromQuery) return fromQuery;
     const match = document.cookie.match(/(?:^|; )fg_uid=([^;]+)/);
     if (match) return decodeURIComponent(match[1]);
-    const id = (crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2) + Date.now());
+    const id = crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2) + Date.now();
+    // biome-ignore lint/suspicious/noDocumentCookie: the page keeps its own visitor id (Cookie Store API is not in every browser)
     document.cookie = `fg_uid=${encodeURIComponent(id)}; Max-Age=31536000; Path=/; SameSite=Lax`;
     return id;
   }
@@ -34,7 +36,7 @@
       cache: 'no-store',
     });
     const data = await res.json().catch(() => ({}));
-    if (!res.ok) throw Object.assign(new Error((data.error && data.error.message) || `HTTP ${res.status}`), { status: res.status });
+    if (!res.ok) throw Object.assign(new Error(data.error?.message || `HTTP ${res.status}`), { status: res.status });
     return data;
   }
 
@@ -46,8 +48,10 @@
 
   function tickCountdown() {
     const left = Math.max(0, (opensAt - Date.now()) / 1000);
-    const h = Math.floor(left / 3600), m = Math.floor((left % 3600) / 60), s = Math.floor(left % 60);
-    $('countdown-value').textContent = `${h ? h + ':' : ''}${String(m).padStart(2, '0')}:${String(s).padStart(2, '0')}`;
+    const h = Math.floor(left / 3600),
+      m = Math.floor((left % 3600) / 60),
+      s = Math.floor(left % 60);
+    $('countdown-value').textContent = `${h ? `${h}:` : ''}${String(m).padStart(2, '0')}:${String(s).padStart(2, '0')}`;
   }
   setInterval(() => opensAt && tickCountdown(), 1000);
 
@@ -106,7 +110,7 @@
       error('');
       render(t);
       if (t.state === 'waiting') schedule(t.pollAfterMs);
-    } catch (e) {
+    } catch (_e) {
       error('Connection trouble: retrying…');
       schedule(3000);
     }

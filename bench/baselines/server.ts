@@ -28,14 +28,22 @@ await pool.query(`
 type Outcome = { status: number; body: object };
 
 async function checkThenInsert(client: pg.PoolClient | pg.Pool, campaignId: string, userId: string, forUpdate: boolean): Promise<Outcome> {
-  const campaign = (await client.query(`SELECT stock, per_user_limit FROM bl_campaigns WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [campaignId])).rows[0];
+  const campaign = (
+    await client.query(`SELECT stock, per_user_limit FROM bl_campaigns WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [campaignId])
+  ).rows[0];
   if (!campaign) return { status: 404, body: { error: { code: 'campaign_not_found' } } };
-  const mine = (await client.query('SELECT count(*)::int AS n FROM claims WHERE campaign_id = $1 AND user_id = $2', [campaignId, userId])).rows[0].n;
+  const mine = (await client.query('SELECT count(*)::int AS n FROM claims WHERE campaign_id = $1 AND user_id = $2', [campaignId, userId]))
+    .rows[0].n;
   if (mine >= campaign.per_user_limit) return { status: 409, body: { error: { code: 'already_claimed' } } };
   const sold = (await client.query('SELECT count(*)::int AS n FROM claims WHERE campaign_id = $1', [campaignId])).rows[0].n;
   if (sold >= campaign.stock) return { status: 410, body: { error: { code: 'sold_out' } } };
   const claimId = `bl_${randomBytes(8).toString('hex')}`;
-  await client.query('INSERT INTO claims (campaign_id, seq, user_id, claim_id) VALUES ($1, $2, $3, $4)', [campaignId, sold + 1, userId, claimId]);
+  await client.query('INSERT INTO claims (campaign_id, seq, user_id, claim_id) VALUES ($1, $2, $3, $4)', [
+    campaignId,
+    sold + 1,
+    userId,
+    claimId,
+  ]);
   return { status: 201, body: { claimId, campaignId, userId, seq: sold + 1, status: 'confirmed' } };
 }
 
@@ -112,7 +120,12 @@ const server = createServer(async (req, res) => {
       return send(res, 201, { id, stock });
     }
     if (req.method === 'GET' && (m = /^\/v1\/campaigns\/([^/]+)$/.exec(url))) {
-      const row = (await pool.query('SELECT stock, (SELECT count(*)::int FROM claims WHERE campaign_id = $1) AS claimed FROM bl_campaigns WHERE id = $1', [m[1]])).rows[0];
+      const row = (
+        await pool.query(
+          'SELECT stock, (SELECT count(*)::int FROM claims WHERE campaign_id = $1) AS claimed FROM bl_campaigns WHERE id = $1',
+          [m[1]],
+        )
+      ).rows[0];
       return send(res, 200, { claimed: row.claimed, remaining: Math.max(0, row.stock - row.claimed), persisted: row.claimed, pending: 0 });
     }
     if (req.method === 'POST' && (m = /^\/v1\/campaigns\/([^/]+)\/claims$/.exec(url))) {

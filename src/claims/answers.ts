@@ -30,6 +30,10 @@ export function claimAnswer(outcome: ClaimOutcome): JsonAnswer {
     case 'closed':
       return { status: 410, body: errorBody('closed', 'The campaign is closed'), headers: {} };
     case 'rebuilding':
-      return { status: 503, body: errorBody('rebuilding', 'The campaign is being restored; retry shortly'), headers: { 'retry-after': '2' } };
+      return {
+        status: 503,
+        body: errorBody('rebuilding', 'The campaign is being restored; retry shortly'),
+        headers: { 'retry-after': '2' },
+      };
   }
 }

@@ -7,7 +7,13 @@ import type { ClaimsService } from './service.js';
 const CAMPAIGN_LIST_REFRESH_MS = 5_000;
 
 /** Claims' background work, run by every instance: recovery sweep, webhooks, API key reload. */
-export function startClaimsLoops(loops: Loops, claims: ClaimsService, repository: CampaignRepository, outbox: OutboxSender, apiKeys: ApiKeys): void {
+export function startClaimsLoops(
+  loops: Loops,
+  claims: ClaimsService,
+  repository: CampaignRepository,
+  outbox: OutboxSender,
+  apiKeys: ApiKeys,
+): void {
   let campaignIds: string[] = [];
   let fetchedAt = 0;
   loops.every('claim-sweeper', 1_000, async () => {

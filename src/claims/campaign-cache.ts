@@ -20,7 +20,10 @@ export class CampaignCache {
     if (!pending) {
       pending = this.repository.get(id).finally(() => this.loading.delete(id));
       this.loading.set(id, pending);
-      void pending.then((record) => this.entries.set(id, { record, at: Date.now() }), () => {});
+      void pending.then(
+        (record) => this.entries.set(id, { record, at: Date.now() }),
+        () => {},
+      );
     }
     return entry?.record ?? pending;
   }

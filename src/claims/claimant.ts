@@ -20,7 +20,12 @@ export async function requirePartner(deps: ClaimantDeps, headers: IncomingHttpHe
  * Who is claiming: on a room-gated campaign the holder of a live access token of that room, for
  * the token's own user; otherwise a partner's backend (X-Api-Key) for the user it names.
  */
-export async function claimant(deps: ClaimantDeps, headers: IncomingHttpHeaders, campaign: CampaignRecord, bodyUserId: string | undefined): Promise<string> {
+export async function claimant(
+  deps: ClaimantDeps,
+  headers: IncomingHttpHeaders,
+  campaign: CampaignRecord,
+  bodyUserId: string | undefined,
+): Promise<string> {
   if (campaign.roomId) {
     const token = bearerToken(headers.authorization);
     const verified = token ? await deps.waitingRoom.verify(token, campaign.roomId) : null;

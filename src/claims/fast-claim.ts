@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
-import { isSmallJsonPost, plainUserId, readBody, sendJson, type JsonAnswer, type RouteFallback } from '../http/shortcuts.js';
+import { isSmallJsonPost, type JsonAnswer, plainUserId, type RouteFallback, readBody, sendJson } from '../http/shortcuts.js';
 import { unexpectedErrorAnswer } from '../http/unexpected.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { claimAnswer } from './answers.js';
-import { claimant, type ClaimantDeps } from './claimant.js';
+import { type ClaimantDeps, claimant } from './claimant.js';
 import type { CampaignRecord } from './repository.js';
 import type { ClaimsService } from './service.js';
 

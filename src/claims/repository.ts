@@ -142,7 +142,6 @@ function claimColumns(claims: AcceptedClaim[]): unknown[] {
   ];
 }
 
-
 export class CampaignRepository {
   constructor(private readonly pool: Pool) {}
 
@@ -188,10 +187,10 @@ export class CampaignRepository {
   }
 
   async countPersistedOn(campaignId: string, day: string): Promise<number> {
-    const result = await this.pool.query<{ n: number }>(
-      'SELECT count(*)::int AS n FROM claims WHERE campaign_id = $1 AND day = $2',
-      [campaignId, day],
-    );
+    const result = await this.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM claims WHERE campaign_id = $1 AND day = $2', [
+      campaignId,
+      day,
+    ]);
     return result.rows[0]!.n;
   }
 
@@ -244,7 +243,11 @@ export class CampaignRepository {
     const outcome: InsertOutcome = { inserted: new Set(result.rows.map((r) => r.claim_id)), existing: new Set() };
     if (outcome.inserted.size < count) {
       // Some were there already: the very same claims (a replay) are fine; anything else collides.
-      const replayed = await this.pool.query<{ claim_id: string }>({ name: 'floodgate-replayed-claims', text: REPLAYED_CLAIMS, values: values.slice(0, 5) });
+      const replayed = await this.pool.query<{ claim_id: string }>({
+        name: 'floodgate-replayed-claims',
+        text: REPLAYED_CLAIMS,
+        values: values.slice(0, 5),
+      });
       for (const row of replayed.rows) if (!outcome.inserted.has(row.claim_id)) outcome.existing.add(row.claim_id);
     }
     return outcome;

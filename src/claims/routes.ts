@@ -3,6 +3,8 @@ import { adminAuth, bearer } from '../http/admin-auth.js';
 import { AppError, errorBody, errorResponses } from '../http/errors.js';
 import type { ApiKeys } from '../partners/api-keys.js';
 import type { WaitingRoomService } from '../waiting-room/service.js';
+import { claimAnswer } from './answers.js';
+import { claimant, requirePartner } from './claimant.js';
 import type { NewCampaignInput } from './domain/campaign-config.js';
 import type { CampaignRecord } from './repository.js';
 import {
@@ -16,8 +18,6 @@ import {
   userClaimsResponse,
 } from './schemas.js';
 import type { ClaimsService } from './service.js';
-import { claimAnswer } from './answers.js';
-import { claimant, requirePartner } from './claimant.js';
 
 interface Deps {
   claims: ClaimsService;
@@ -62,7 +62,10 @@ export function claimRoutes(app: FastifyInstance, { claims, apiKeys, waitingRoom
     '/v1/campaigns',
     {
       onRequest: admin,
-      schema: { tags, response: { 200: { type: 'object', properties: { campaigns: { type: 'array', items: campaignResponse } } }, ...errorResponses } },
+      schema: {
+        tags,
+        response: { 200: { type: 'object', properties: { campaigns: { type: 'array', items: campaignResponse } } }, ...errorResponses },
+      },
     },
     async () => {
       const records = await claims.listCampaigns();

@@ -91,7 +91,12 @@ export const campaignResponse = {
     closesAt: { type: ['string', 'null'] },
     daily: {
       type: ['object', 'null'],
-      properties: { opensAt: { type: 'string' }, closesAt: { type: ['string', 'null'] }, timeZone: { type: 'string' }, quota: { type: 'integer' } },
+      properties: {
+        opensAt: { type: 'string' },
+        closesAt: { type: ['string', 'null'] },
+        timeZone: { type: 'string' },
+        quota: { type: 'integer' },
+      },
     },
     roomId: { type: ['string', 'null'] },
     webhookUrl: { type: ['string', 'null'] },

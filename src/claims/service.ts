@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
-import type { Metrics } from '../metrics/metrics.js';
 import { AppError } from '../http/errors.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { KeyedBatcher } from '../redis/batcher.js';
-import type { ClaimIds } from './claim-ids.js';
 import { CampaignCache } from './campaign-cache.js';
-import { resolveNewCampaign, type NewCampaignInput } from './domain/campaign-config.js';
+import type { ClaimIds } from './claim-ids.js';
+import { type NewCampaignInput, resolveNewCampaign } from './domain/campaign-config.js';
 import { claimWindow, localTime, nextDailyOpening } from './domain/window.js';
 import { campaignKeys } from './keys.js';
 import type { AcceptedClaim, CampaignRecord, CampaignRepository, StoredClaim } from './repository.js';
@@ -57,15 +57,13 @@ export class ClaimsService {
       for (const ms of lagsMs) deps.metrics.persistenceLag.observe(ms / 1000);
     };
     this.writer.onFailure = () => deps.metrics.dependencyErrors.inc({ dependency: 'postgres' });
-    this.decisions = new KeyedBatcher<string, { userId: string; at: number }, Decision>(
-      async (batchKey, claims) => {
-        const [campaignId, day] = batchKey.split('\n') as [string, string];
-        const keys = campaignKeys(deps.prefix, campaignId);
-        const args = [day, ...claims.flatMap((c) => [c.userId, c.at])];
-        const reply = (await campaignScripts.claim.run(deps.redis, [keys.st, keys.users, keys.log], args)) as [-1] | Decision[];
-        return reply[0] === -1 ? claims.map((): Decision => [-1]) : (reply as Decision[]);
-      },
-    );
+    this.decisions = new KeyedBatcher<string, { userId: string; at: number }, Decision>(async (batchKey, claims) => {
+      const [campaignId, day] = batchKey.split('\n') as [string, string];
+      const keys = campaignKeys(deps.prefix, campaignId);
+      const args = [day, ...claims.flatMap((c) => [c.userId, c.at])];
+      const reply = (await campaignScripts.claim.run(deps.redis, [keys.st, keys.users, keys.log], args)) as [-1] | Decision[];
+      return reply[0] === -1 ? claims.map((): Decision => [-1]) : (reply as Decision[]);
+    });
     this.sweeper = new ClaimSweeper(deps.redis, deps.prefix, deps.repository, this.writer, deps.claimIds, deps.log);
   }
 

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
-import type { ClaimIds } from './claim-ids.js';
 import { execPipeline } from '../redis/pipeline.js';
+import type { ClaimIds } from './claim-ids.js';
 import { campaignKeys } from './keys.js';
 import { parseLogEntry } from './log-entry.js';
 import type { CampaignRepository } from './repository.js';

@@ -1,8 +1,8 @@
-import type { Redis } from 'ioredis';
 import type { FastifyBaseLogger } from 'fastify';
+import type { Redis } from 'ioredis';
 import { execPipeline } from '../redis/pipeline.js';
 import { campaignKeys } from './keys.js';
-import type { AcceptedClaim, CampaignRepository } from './repository.js';
+import type { AcceptedClaim, CampaignRepository, InsertOutcome } from './repository.js';
 
 /** The claim could not be committed now; it stays in the log and in memory, and will be. */
 export class PersistencePending extends Error {}
@@ -131,7 +131,7 @@ export class ClaimWriter {
   }
 
   private async commit(items: Item[]): Promise<void> {
-    let outcome;
+    let outcome: InsertOutcome;
     try {
       outcome = await this.repository.persist(items.map((i) => i.claim));
     } catch (err) {

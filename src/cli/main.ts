@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.js';
-import { prepareDatabase, serve } from '../server.js';
 import { createPool } from '../db/pool.js';
+import { prepareDatabase, serve } from '../server.js';
 import { rotateSigningKey } from '../tokens/keystore.js';
 
 const USAGE = `Usage: floodgate <command> [options]

@@ -18,6 +18,6 @@ export function bearer(request: FastifyRequest): string | null {
 
 /** The token of an `Authorization: Bearer <token>` header, or null. */
 export function bearerToken(header: string | undefined): string | null {
-  if (!header || !header.startsWith('Bearer ')) return null;
+  if (!header?.startsWith('Bearer ')) return null;
   return header.slice(7).trim() || null;
 }

@@ -1,20 +1,20 @@
 import { createServer } from 'node:http';
-import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { Context } from '../context.js';
+import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import { answerClaimDirectly } from '../claims/fast-claim.js';
 import { claimRoutes } from '../claims/routes.js';
-import { partnerRoutes } from '../partners/routes.js';
+import type { Context } from '../context.js';
 import { metricsRoutes } from '../metrics/routes.js';
-import { webRoutes } from '../web/routes.js';
-import { answerEntryDirectly } from '../waiting-room/fast-enter.js';
-import type { RouteFallback } from './shortcuts.js';
+import { partnerRoutes } from '../partners/routes.js';
 import { answerCompleteDirectly } from '../waiting-room/fast-complete.js';
+import { answerEntryDirectly } from '../waiting-room/fast-enter.js';
 import { answerPollDirectly } from '../waiting-room/fast-poll.js';
 import { waitingRoomRoutes } from '../waiting-room/routes.js';
-import { healthRoutes, type Lifecycle } from './health.js';
+import { webRoutes } from '../web/routes.js';
 import { AppError, errorBody } from './errors.js';
+import { healthRoutes, type Lifecycle } from './health.js';
+import type { RouteFallback } from './shortcuts.js';
 import { isDependencyDown, unexpectedErrorAnswer } from './unexpected.js';
 
 declare module 'fastify' {

@@ -19,7 +19,7 @@ export const ERRORS = {
   sold_out: { status: 410, message: 'Sold out' },
   closed: { status: 410, message: 'The campaign is closed' },
   not_open: { status: 425, message: 'The campaign is not open yet' },
-  not_admitted: { status: 403, message: 'A valid access token of the campaign\'s waiting room is required' },
+  not_admitted: { status: 403, message: "A valid access token of the campaign's waiting room is required" },
   invalid_api_key: { status: 401, message: 'A valid X-Api-Key is required' },
   rebuilding: { status: 503, message: 'The campaign is being restored; retry shortly' },
   extension_limit: { status: 409, message: 'The session cannot be extended any more' },

@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
 import { AdminClient } from './admin-client.js';
 import { fileScenario } from './file-scenario.js';
-import { buildReport, writeReport, type Report } from './report.js';
+import { buildReport, type Report, writeReport } from './report.js';
 import { run } from './runner.js';
-import { claimsScenario, waitingRoomScenario, type PreparedScenario } from './scenarios.js';
+import { claimsScenario, type PreparedScenario, waitingRoomScenario } from './scenarios.js';
 import { parseStage, totalDurationMs } from './stages.js';
 
 export const LOADTEST_USAGE = `Usage: floodgate loadtest --target URL --scenario waiting-room|claims|<file.json> --stage RATE/s:DURATION ...
@@ -96,7 +96,9 @@ export async function loadtestCommand(argv: string[]): Promise<number> {
       const stage = stages[progress.stage]!;
       const done = Math.min(1, progress.elapsedMs / progress.totalMs);
       const bar = '█'.repeat(Math.round(done * 20)).padEnd(20, '░');
-      const gauges = Object.entries(sample.gauges).map(([k, v]) => `${k} ${v}`).join(' ');
+      const gauges = Object.entries(sample.gauges)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(' ');
       const line = `stage ${progress.stage + 1}/${stages.length} (${stage.ratePerSecond}/s) ${bar} ${Math.round(done * 100)}% | ${sample.started} req/s p99 ${sample.p99Ms.toFixed(1)} ms errors ${sample.errors} dropped ${sample.dropped} in flight ${sample.inFlight} | ${gauges}`;
       if (tty) process.stderr.write(`\r${line.padEnd(150)}`);
       else if (sample.second % 5 === 0) process.stderr.write(`${line}\n`);
@@ -117,7 +119,9 @@ export async function loadtestCommand(argv: string[]): Promise<number> {
 function printSummary(report: Report, plannedMs: number): void {
   const total = report.summaries.reduce((n, s) => n + s.count, 0);
   const errors = report.summaries.reduce((n, s) => n + s.errors, 0);
-  console.log(`\n${report.scenario} against ${report.target}: ${report.arrivals} arrivals in ${(plannedMs / 1000).toFixed(0)} s of stages, ${report.dropped} dropped, ${report.unfinished} unfinished`);
+  console.log(
+    `\n${report.scenario} against ${report.target}: ${report.arrivals} arrivals in ${(plannedMs / 1000).toFixed(0)} s of stages, ${report.dropped} dropped, ${report.unfinished} unfinished`,
+  );
   console.log(`${total} requests, ${errors} errors (${total ? ((errors / total) * 100).toFixed(2) : '0'}%)\n`);
   console.log('kind         count     errors    p50 ms    p95 ms    p99 ms    max ms');
   for (const s of report.summaries) {
@@ -127,8 +131,10 @@ function printSummary(report: Report, plannedMs: number): void {
   }
   const stall = Math.max(0, ...report.timeline.map((s) => s.generatorStallMs));
   const busy = Math.max(0, ...report.timeline.map((s) => s.generatorBusy));
-  console.log(`\nload generator (this process): longest event-loop stall ${stall.toFixed(1)} ms, busiest second ${Math.round(busy * 100)}% busy`);
-  if (busy > 0.9) console.log('  near saturation: part of the latency may be the generator\'s own; run it on another machine to be sure');
+  console.log(
+    `\nload generator (this process): longest event-loop stall ${stall.toFixed(1)} ms, busiest second ${Math.round(busy * 100)}% busy`,
+  );
+  if (busy > 0.9) console.log("  near saturation: part of the latency may be the generator's own; run it on another machine to be sure");
   console.log('\naudit:');
   for (const c of report.audit) console.log(`  ${c.pass ? 'PASS' : 'FAIL'}  ${c.invariant}: ${c.detail}`);
 }

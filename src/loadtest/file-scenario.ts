@@ -38,7 +38,12 @@ export function fileScenario(file: string): PreparedScenario {
         const expect = step.expect ?? null;
         const reply = await flow.request(
           step.kind ?? `${step.method} ${step.path}`,
-          { method: step.method, path: fill(step.path, i, run), body: step.body === undefined ? undefined : fill(step.body, i, run), headers: step.headers },
+          {
+            method: step.method,
+            path: fill(step.path, i, run),
+            body: step.body === undefined ? undefined : fill(step.body, i, run),
+            headers: step.headers,
+          },
           n === 0 ? scheduledAt : undefined,
           (status) => (expect ? expect.includes(status) : status < 400),
         );

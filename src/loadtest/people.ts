@@ -60,7 +60,11 @@ export class People {
     for (let i = 0; i < this.capacity; i++) {
       if (this.ticketIds[i] === undefined) continue;
       const admittedAt = this.admittedAts[i]!;
-      out.push({ ticketNo: this.ticketNos[i]!, admittedAt: Number.isNaN(admittedAt) ? null : admittedAt, lastWaitingAt: this.lastWaitingAts[i]! });
+      out.push({
+        ticketNo: this.ticketNos[i]!,
+        admittedAt: Number.isNaN(admittedAt) ? null : admittedAt,
+        lastWaitingAt: this.lastWaitingAts[i]!,
+      });
     }
     return out;
   }

@@ -1,4 +1,4 @@
-import { monitorEventLoopDelay, performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { type EventLoopUtilization, monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import * as hdr from 'hdr-histogram-js';
 
 export interface Summary {
@@ -43,7 +43,12 @@ function histogram() {
 export class Recorder {
   private readonly kinds = new Map<string, { h: ReturnType<typeof histogram>; errors: number; statuses: Record<string, number> }>();
   private second = histogram();
-  private current: Omit<SecondSample, 'second' | 'p99Ms' | 'inFlight' | 'generatorStallMs' | 'generatorBusy' | 'gauges'> = { started: 0, completed: 0, errors: 0, dropped: 0 };
+  private current: Omit<SecondSample, 'second' | 'p99Ms' | 'inFlight' | 'generatorStallMs' | 'generatorBusy' | 'gauges'> = {
+    started: 0,
+    completed: 0,
+    errors: 0,
+    dropped: 0,
+  };
   private readonly loopDelay = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS });
   private loopUse: EventLoopUtilization = performance.eventLoopUtilization();
   readonly timeline: SecondSample[] = [];

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import type { Check } from './audit.js';
-import type { Summary, SecondSample } from './recorder.js';
+import type { SecondSample, Summary } from './recorder.js';
 import type { RunResult } from './runner.js';
 import type { PreparedScenario } from './scenarios.js';
 
@@ -50,16 +50,26 @@ const esc = (s: unknown) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;',
 
 /** A line chart as inline SVG: self-contained, no script, no network. */
 function chart(title: string, series: Array<{ name: string; color: string; values: number[] }>, unit: string): string {
-  const w = 860, h = 220, left = 60, bottom = 24, top = 10;
+  const w = 860,
+    h = 220,
+    left = 60,
+    bottom = 24,
+    top = 10;
   const n = Math.max(1, ...series.map((s) => s.values.length));
   const max = Math.max(1e-9, ...series.flatMap((s) => s.values));
   const x = (i: number) => left + (i / Math.max(1, n - 1)) * (w - left - 10);
   const y = (v: number) => top + (1 - v / max) * (h - top - bottom);
   const grid = [0, 0.25, 0.5, 0.75, 1]
-    .map((f) => `<line x1="${left}" x2="${w - 10}" y1="${y(max * f)}" y2="${y(max * f)}" stroke="#ddd"/><text x="${left - 6}" y="${y(max * f) + 4}" text-anchor="end" font-size="11">${+(max * f).toPrecision(3)}</text>`)
+    .map(
+      (f) =>
+        `<line x1="${left}" x2="${w - 10}" y1="${y(max * f)}" y2="${y(max * f)}" stroke="#ddd"/><text x="${left - 6}" y="${y(max * f) + 4}" text-anchor="end" font-size="11">${+(max * f).toPrecision(3)}</text>`,
+    )
     .join('');
   const lines = series
-    .map((s) => `<polyline fill="none" stroke="${s.color}" stroke-width="1.5" points="${s.values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ')}"/>`)
+    .map(
+      (s) =>
+        `<polyline fill="none" stroke="${s.color}" stroke-width="1.5" points="${s.values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ')}"/>`,
+    )
     .join('');
   const legend = series.map((s) => `<span style="color:${s.color}">■</span> ${esc(s.name)}`).join(' &nbsp; ');
   return `<figure><figcaption><b>${esc(title)}</b> (${esc(unit)}, per second) — ${legend}</figcaption><svg viewBox="0 0 ${w} ${h}" width="100%" role="img" aria-label="${esc(title)}">${grid}${lines}<text x="${w - 10}" y="${h - 6}" text-anchor="end" font-size="11">${n} s</text></svg></figure>`;
@@ -70,10 +80,16 @@ export function htmlReport(report: Report): string {
   const gaugeNames = [...new Set(t.flatMap((s) => Object.keys(s.gauges)))];
   const colors = ['#2563eb', '#16a34a', '#9333ea', '#ea580c'];
   const rows = report.summaries
-    .map((s) => `<tr><td>${esc(s.name)}</td><td>${s.count}</td><td>${s.errors}</td><td>${s.p50Ms.toFixed(2)}</td><td>${s.p95Ms.toFixed(2)}</td><td>${s.p99Ms.toFixed(2)}</td><td>${s.maxMs.toFixed(2)}</td><td>${esc(JSON.stringify(s.statuses))}</td></tr>`)
+    .map(
+      (s) =>
+        `<tr><td>${esc(s.name)}</td><td>${s.count}</td><td>${s.errors}</td><td>${s.p50Ms.toFixed(2)}</td><td>${s.p95Ms.toFixed(2)}</td><td>${s.p99Ms.toFixed(2)}</td><td>${s.maxMs.toFixed(2)}</td><td>${esc(JSON.stringify(s.statuses))}</td></tr>`,
+    )
     .join('');
   const audit = report.audit
-    .map((c) => `<tr><td style="color:${c.pass ? '#16a34a' : '#dc2626'}"><b>${c.pass ? 'PASS' : 'FAIL'}</b></td><td>${esc(c.invariant)}</td><td>${esc(c.detail)}</td></tr>`)
+    .map(
+      (c) =>
+        `<tr><td style="color:${c.pass ? '#16a34a' : '#dc2626'}"><b>${c.pass ? 'PASS' : 'FAIL'}</b></td><td>${esc(c.invariant)}</td><td>${esc(c.detail)}</td></tr>`,
+    )
     .join('');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>floodgate loadtest: ${esc(report.scenario)}</title>
 <style>body{font:14px/1.45 system-ui,sans-serif;max-width:900px;margin:2rem auto;padding:0 1rem;color:#111}table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}td,th{border-bottom:1px solid #e5e7eb;padding:.3rem .5rem;text-align:right}td:first-child,th:first-child{text-align:left}figure{margin:1rem 0}code{background:#f3f4f6;padding:0 .2rem}</style></head><body>
@@ -83,8 +99,36 @@ ${report.arrivals} arrivals, <b>${report.dropped} dropped</b>, ${report.unfinish
 Setup: <code>${esc(JSON.stringify(report.setup))}</code></p>
 <h2>Audit</h2><table><tr><th>Result</th><th>Invariant</th><th>Detail</th></tr>${audit}</table>
 <h2>Requests</h2><table><tr><th>Kind</th><th>Count</th><th>Errors</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th><th>Statuses</th></tr>${rows}</table>
-${chart('Throughput', [{ name: 'requests started', color: colors[0]!, values: t.map((s) => s.started) }, { name: 'completed', color: colors[1]!, values: t.map((s) => s.completed) }, { name: 'errors', color: '#dc2626', values: t.map((s) => s.errors) }, { name: 'dropped', color: colors[3]!, values: t.map((s) => s.dropped) }], 'requests')}
-${chart('Latency p99 (from scheduled start), and the load generator\'s own longest stall', [{ name: 'p99', color: colors[2]!, values: t.map((s) => s.p99Ms) }, { name: 'generator stall (a spike here is the load tester\'s, not the target\'s)', color: colors[3]!, values: t.map((s) => s.generatorStallMs ?? 0) }], 'ms')}
-${gaugeNames.length ? chart('System state', gaugeNames.map((g, i) => ({ name: g, color: colors[i % colors.length]!, values: t.map((s) => s.gauges[g] ?? 0) })), 'count') : ''}
+${chart(
+  'Throughput',
+  [
+    { name: 'requests started', color: colors[0]!, values: t.map((s) => s.started) },
+    { name: 'completed', color: colors[1]!, values: t.map((s) => s.completed) },
+    { name: 'errors', color: '#dc2626', values: t.map((s) => s.errors) },
+    { name: 'dropped', color: colors[3]!, values: t.map((s) => s.dropped) },
+  ],
+  'requests',
+)}
+${chart(
+  "Latency p99 (from scheduled start), and the load generator's own longest stall",
+  [
+    { name: 'p99', color: colors[2]!, values: t.map((s) => s.p99Ms) },
+    {
+      name: "generator stall (a spike here is the load tester's, not the target's)",
+      color: colors[3]!,
+      values: t.map((s) => s.generatorStallMs ?? 0),
+    },
+  ],
+  'ms',
+)}
+${
+  gaugeNames.length
+    ? chart(
+        'System state',
+        gaugeNames.map((g, i) => ({ name: g, color: colors[i % colors.length]!, values: t.map((s) => s.gauges[g] ?? 0) })),
+        'count',
+      )
+    : ''
+}
 </body></html>`;
 }

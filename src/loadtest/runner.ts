@@ -2,7 +2,7 @@ import { Pool } from 'undici';
 import { exchange } from './exchange.js';
 import { Recorder, type SecondSample } from './recorder.js';
 import { Sleepers, type Wake } from './sleepers.js';
-import { arrivals, totalDurationMs, type Stage } from './stages.js';
+import { arrivals, type Stage, totalDurationMs } from './stages.js';
 
 export interface Reply {
   status: number | 'error';
@@ -11,7 +11,12 @@ export interface Reply {
 
 export interface Flow {
   /** One HTTP call, recorded under `kind`; latency counts from `scheduledAt` (default: now). */
-  request(kind: string, call: { method: 'GET' | 'POST' | 'PATCH' | 'DELETE'; path: string; body?: unknown; headers?: Record<string, string> }, scheduledAt?: number, ok?: (status: number) => boolean): Promise<Reply>;
+  request(
+    kind: string,
+    call: { method: 'GET' | 'POST' | 'PATCH' | 'DELETE'; path: string; body?: unknown; headers?: Record<string, string> },
+    scheduledAt?: number,
+    ok?: (status: number) => boolean,
+  ): Promise<Reply>;
   sleep(ms: number): Promise<boolean>; // false when the run is over
   /**
    * Calls `wake(true, id)` after `ms`, or `wake(false, id)` when the run is over: a sleep without a

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { AdminClient } from './admin-client.js';
-import { admissionOrderViolations, check, type Check } from './audit.js';
+import { admissionOrderViolations, type Check, check } from './audit.js';
 import { People } from './people.js';
 import type { Flow, Scenario } from './runner.js';
 
@@ -64,8 +64,8 @@ export async function waitingRoomScenario(admin: AdminClient, options: WaitingRo
 
   // One function for every sleeping person: the wheel holds (wake, i), nothing per person.
   function wake(awake: boolean, i: number): void {
-    if (!awake) return flow.end();
-    void poll(i);
+    if (awake) void poll(i);
+    else flow.end();
   }
 
   async function poll(i: number): Promise<void> {
@@ -77,7 +77,11 @@ export async function waitingRoomScenario(admin: AdminClient, options: WaitingRo
   /** An admitted person (few at a time: at most maxActive) holds the session, then completes. */
   async function session(accessToken: string | undefined): Promise<void> {
     if (options.holdMs > 0 && !(await flow.sleep(options.holdMs))) return;
-    await flow.request('complete', { method: 'POST', path: `${base}/sessions/complete`, headers: { authorization: `Bearer ${accessToken}` } });
+    await flow.request('complete', {
+      method: 'POST',
+      path: `${base}/sessions/complete`,
+      headers: { authorization: `Bearer ${accessToken}` },
+    });
   }
 
   return {
@@ -85,7 +89,11 @@ export async function waitingRoomScenario(admin: AdminClient, options: WaitingRo
     describe: () => ({ roomId, admitPerSecond: room.admitPerSecond, maxActive: room.maxActive }),
     async arrival(i: number, runFlow: Flow, scheduledAt: number) {
       flow = runFlow;
-      const entry = await flow.request('enter', { method: 'POST', path: `${base}/tickets`, body: { userId: `lt-${roomId}-${i}` } }, scheduledAt);
+      const entry = await flow.request(
+        'enter',
+        { method: 'POST', path: `${base}/tickets`, body: { userId: `lt-${roomId}-${i}` } },
+        scheduledAt,
+      );
       if (entry.status !== 201 && entry.status !== 200) return;
       entered++;
       const ticketId: string = entry.body.ticketId;
@@ -106,8 +114,16 @@ export async function waitingRoomScenario(admin: AdminClient, options: WaitingRo
       const violations = admissionOrderViolations(people.tickets(), 1000);
       const distinct = people.distinctTickets();
       return [
-        check('never more than maxActive active', maxActiveSeen <= room.maxActive, `most active seen ${maxActiveSeen}, maxActive ${room.maxActive}`),
-        check('admission in ticket order', violations === 0, `${violations} tickets seen waiting after a later ticket was admitted (${people.size} tickets, ${admitted} admitted)`),
+        check(
+          'never more than maxActive active',
+          maxActiveSeen <= room.maxActive,
+          `most active seen ${maxActiveSeen}, maxActive ${room.maxActive}`,
+        ),
+        check(
+          'admission in ticket order',
+          violations === 0,
+          `${violations} tickets seen waiting after a later ticket was admitted (${people.size} tickets, ${admitted} admitted)`,
+        ),
         check('every entry got a ticket', entered === distinct, `${entered} entries, ${distinct} distinct tickets`),
       ];
     },
@@ -149,7 +165,12 @@ export async function claimsScenario(admin: AdminClient, options: ClaimsOptions)
       let n = options.users > 0 ? i % options.users : i;
       if (options.repeatShare > 0 && i > 0 && Math.random() < options.repeatShare) n = Math.floor(Math.random() * i);
       const userId = `lt-${campaignId}-${n}`;
-      const reply = await flow.request('claim', { method: 'POST', path, body: { userId }, headers: { 'x-api-key': apiKey } }, scheduledAt, (s) => s < 500 || s === 503);
+      const reply = await flow.request(
+        'claim',
+        { method: 'POST', path, body: { userId }, headers: { 'x-api-key': apiKey } },
+        scheduledAt,
+        (s) => s < 500 || s === 503,
+      );
       if (reply.status === 201) {
         confirmed.set(reply.body.claimId, userId);
         perUser.set(userId, (perUser.get(userId) ?? 0) + 1);
@@ -190,7 +211,13 @@ export async function claimsScenario(admin: AdminClient, options: ClaimsOptions)
         for (const r of rows) users.set(r.user_id, (users.get(r.user_id) ?? 0) + 1);
         const missing = [...confirmed.keys(), ...pending].filter((id) => !stored.has(id)).length;
         checks.push(check('no oversell (rows)', rows.length <= options.stock, `${rows.length} rows for ${options.stock} in stock`));
-        checks.push(check('no duplicate (rows)', [...users.values()].every((n) => n <= options.perUserLimit), `${users.size} users hold ${rows.length} claims`));
+        checks.push(
+          check(
+            'no duplicate (rows)',
+            [...users.values()].every((n) => n <= options.perUserLimit),
+            `${users.size} users hold ${rows.length} claims`,
+          ),
+        );
         checks.push(check('every success persisted', missing === 0, `${missing} of ${successes} successes not in PostgreSQL`));
         checks.push(
           check(

@@ -85,7 +85,8 @@ export class ApiKeys {
   async reload(): Promise<void> {
     this.loading ??= (async () => {
       try {
-        const rows = (await this.pool.query<{ id: string; key_hash: Buffer }>('SELECT id, key_hash FROM partners WHERE revoked_at IS NULL')).rows;
+        const rows = (await this.pool.query<{ id: string; key_hash: Buffer }>('SELECT id, key_hash FROM partners WHERE revoked_at IS NULL'))
+          .rows;
         this.partnerByHash = new Map(rows.map((r) => [r.key_hash.toString('hex'), r.id]));
         this.partnerByKey.clear();
         this.loadedAt = Date.now();

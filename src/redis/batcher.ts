@@ -39,8 +39,12 @@ export class KeyedBatcher<Key extends string, In, Out> {
           key,
           slice.map((w) => w.input),
         ).then(
-          (outputs) => slice.forEach((w, j) => w.resolve(outputs[j]!)),
-          (err: unknown) => slice.forEach((w) => w.reject(err)),
+          (outputs) => {
+            for (const [j, w] of slice.entries()) w.resolve(outputs[j]!);
+          },
+          (err: unknown) => {
+            for (const w of slice) w.reject(err);
+          },
         );
       }
     }

@@ -1,6 +1,6 @@
-import { createPrivateKey, sign as signBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createPrivateKey, type KeyObject, sign as signBytes, timingSafeEqual } from 'node:crypto';
 import { createDecoder, createSigner, createVerifier, TokenError } from 'fast-jwt';
-import { TOKEN_ALGORITHM, type Keystore } from './keystore.js';
+import { type Keystore, TOKEN_ALGORITHM } from './keystore.js';
 
 export const TOKEN_ISSUER = 'floodgate';
 
@@ -81,7 +81,10 @@ export class AccessTokens {
     const dot = token.lastIndexOf('.');
     if (dot <= 0) return false;
     const presented = Buffer.from(token.slice(dot + 1), 'latin1');
-    const expected = Buffer.from(signBytes(null, Buffer.from(token.slice(0, dot), 'latin1'), this.signingKey).toString('base64url'), 'latin1');
+    const expected = Buffer.from(
+      signBytes(null, Buffer.from(token.slice(0, dot), 'latin1'), this.signingKey).toString('base64url'),
+      'latin1',
+    );
     return presented.length === expected.length && timingSafeEqual(presented, expected);
   }
 

@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type JsonWebKey } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type JsonWebKey, randomBytes } from 'node:crypto';
 import type { Pool } from '../db/pool.js';
 
 export const TOKEN_ALGORITHM = 'EdDSA';
@@ -83,10 +83,7 @@ async function insertKey(pool: Pool): Promise<string> {
 
 /** A random secret shared by all instances, created on first use. */
 export async function loadSecret(pool: Pool, name: string): Promise<Buffer> {
-  await pool.query('INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [
-    name,
-    randomBytes(32),
-  ]);
+  await pool.query('INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, randomBytes(32)]);
   const result = await pool.query<{ value: Buffer }>('SELECT value FROM secrets WHERE name = $1', [name]);
   return result.rows[0]!.value;
 }

@@ -17,11 +17,9 @@ export interface EntryReply {
 export function entryBatcher(redis: Redis, prefix: string): KeyedBatcher<string, string, EntryReply | null> {
   return new KeyedBatcher<string, string, EntryReply | null>(async (roomId, userIds) => {
     const keys = roomKeys(prefix, roomId);
-    const reply = (await roomScripts.enter.run(
-      redis,
-      [keys.cfg, keys.st, keys.users, keys.tickets, keys.status, keys.seen],
-      userIds,
-    )) as [Array<[number, number, string]>, number, number, number] | [-1];
+    const reply = (await roomScripts.enter.run(redis, [keys.cfg, keys.st, keys.users, keys.tickets, keys.status, keys.seen], userIds)) as
+      | [Array<[number, number, string]>, number, number, number]
+      | [-1];
     if (reply[0] === -1) return userIds.map(() => null); // the room is not in Redis
     const [entries, served, opened, prequeueSize] = reply as [Array<[number, number, string]>, number, number, number];
     return entries.map(([code, ticketNo, status]) => ({

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import { bearerToken } from '../http/admin-auth.js';
 import { AppError } from '../http/errors.js';
-import { sendJson, type JsonAnswer } from '../http/shortcuts.js';
+import { type JsonAnswer, sendJson } from '../http/shortcuts.js';
 import { unexpectedErrorAnswer } from '../http/unexpected.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { WaitingRoomService } from './service.js';

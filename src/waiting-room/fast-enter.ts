@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isSmallJsonPost, plainUserId, readBody, sendJson, type RouteFallback } from '../http/shortcuts.js';
+import { isSmallJsonPost, plainUserId, type RouteFallback, readBody, sendJson } from '../http/shortcuts.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { WaitingRoomService } from './service.js';
 
@@ -35,7 +35,7 @@ export function answerEntryDirectly(
   readBody(req, res, async (text) => {
     const userId = plainUserId(text);
     if (userId === null) return fallback(req, res, text);
-    let answer;
+    let answer: Awaited<ReturnType<WaitingRoomService['enter']>>;
     try {
       answer = await service.enter(match[1]!, userId);
     } catch {

@@ -79,10 +79,7 @@ export class RoomRepository {
     return result.rows.map(fromRow);
   }
 
-  async update(
-    id: string,
-    changes: { admitPerSecond?: number; maxActive?: number; paused?: boolean },
-  ): Promise<RoomRecord | null> {
+  async update(id: string, changes: { admitPerSecond?: number; maxActive?: number; paused?: boolean }): Promise<RoomRecord | null> {
     const result = await this.pool.query<RoomRow>(
       `UPDATE rooms SET admit_per_second = COALESCE($2, admit_per_second),
                         max_active = COALESCE($3, max_active),

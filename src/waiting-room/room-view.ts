@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
-import { systemClock, type Clock } from '../clock.js';
+import { type Clock, systemClock } from '../clock.js';
+import { execPipeline } from '../redis/pipeline.js';
 import { RateWindow } from './domain/polling.js';
 import { issuedToPlace } from './domain/shuffle.js';
-import { execPipeline } from '../redis/pipeline.js';
 import { roomKeys } from './keys.js';
 
 /** A room's configuration and counters as this instance last read them from Redis. */

@@ -16,7 +16,7 @@ import {
   updateRoomBody,
   verifyBody,
 } from './schemas.js';
-import { WaitingRoomService, type RoomStats } from './service.js';
+import { type RoomStats, WaitingRoomService } from './service.js';
 
 function roomBody(record: RoomRecord, view: RoomView | null, stats: RoomStats | null) {
   const { shuffleSeed: _secret, ...config } = record;
@@ -47,7 +47,10 @@ export function waitingRoomRoutes(app: FastifyInstance, service: WaitingRoomServ
     '/v1/rooms',
     {
       onRequest: admin,
-      schema: { tags, response: { 200: { type: 'object', properties: { rooms: { type: 'array', items: roomResponse } } }, ...errorResponses } },
+      schema: {
+        tags,
+        response: { 200: { type: 'object', properties: { rooms: { type: 'array', items: roomResponse } } }, ...errorResponses },
+      },
     },
     async () => {
       const records = await service.listRooms();

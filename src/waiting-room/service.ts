@@ -1,18 +1,18 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { AppError } from '../http/errors.js';
+import type { KeyedBatcher } from '../redis/batcher.js';
 import type { AccessClaims, AccessTokens } from '../tokens/access-token.js';
 import { etaSeconds, pollAfterMs, pollAfterMsBeforeOpening } from './domain/polling.js';
-import { resolveNewRoom, type NewRoomInput } from './domain/room-config.js';
-import { SHUFFLE_ALGORITHM, placeToIssued } from './domain/shuffle.js';
+import { type NewRoomInput, resolveNewRoom } from './domain/room-config.js';
+import { placeToIssued, SHUFFLE_ALGORITHM } from './domain/shuffle.js';
+import { type EntryReply, entryBatcher } from './entry-batcher.js';
 import { roomKeys } from './keys.js';
 import type { RoomRecord, RoomRepository } from './repository.js';
-import { placeOf, RoomViews, type RoomView } from './room-view.js';
-import type { KeyedBatcher } from '../redis/batcher.js';
-import { entryBatcher, type EntryReply } from './entry-batcher.js';
-import { finishBatcher, sessionBatcher, type Ending, type SessionReply } from './ticket-batchers.js';
+import { placeOf, type RoomView, RoomViews } from './room-view.js';
 import { roomScripts } from './scripts.js';
 import { SeenTracker } from './seen-tracker.js';
+import { type Ending, finishBatcher, type SessionReply, sessionBatcher } from './ticket-batchers.js';
 import type { TicketIds } from './ticket-id.js';
 
 export type TicketState = 'waiting' | 'admitted' | 'expired' | 'left' | 'completed';
@@ -157,9 +157,7 @@ export class WaitingRoomService {
     if (view.issued > view.served && view.opened) {
       const front = view.served + 1;
       const ticketNo =
-        view.prequeue === 'shuffle' && front <= view.prequeueSize
-          ? placeToIssued(front, view.prequeueSize, view.seed)
-          : front;
+        view.prequeue === 'shuffle' && front <= view.prequeueSize ? placeToIssued(front, view.prequeueSize, view.seed) : front;
       const ticket = await this.deps.redis.hget(roomKeys(this.deps.prefix, view.roomId).tickets, String(ticketNo));
       if (ticket) oldestWaitSeconds = Math.max(0, (Date.now() - Number(ticket.split('|')[0])) / 1000);
     }
@@ -304,7 +302,13 @@ export class WaitingRoomService {
   }
 
   private atFront(view: RoomView, ticketId: string): TicketView {
-    return { ticketId, state: 'waiting', position: 1, etaSeconds: etaSeconds(1, view.admitPerSecond), pollAfterMs: pollAfterMs(1, null, view.abandonAfterSeconds) };
+    return {
+      ticketId,
+      state: 'waiting',
+      position: 1,
+      etaSeconds: etaSeconds(1, view.admitPerSecond),
+      pollAfterMs: pollAfterMs(1, null, view.abandonAfterSeconds),
+    };
   }
 
   private ended(ticketId: string, state: TicketState): TicketView {

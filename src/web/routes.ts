@@ -10,7 +10,8 @@ const ASSETS: Record<string, string> = {
 };
 
 // Scripts and styles come from our own files only: no inline script can run on these pages.
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'";
+const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /** The waiting-room page (/r/:roomId), the admin dashboard (/admin) and their assets. */
 export function webRoutes(app: FastifyInstance): void {
@@ -35,6 +36,10 @@ export function webRoutes(app: FastifyInstance): void {
   app.get<{ Params: { name: string } }>('/assets/:name', { schema: { hide: true } }, async (request, reply) => {
     const body = assets.get(request.params.name);
     if (!body) return reply.code(404).send({ error: { code: 'not_found', message: 'No such asset' } });
-    return reply.type(ASSETS[request.params.name]!).header('cache-control', 'public, max-age=300').header('x-content-type-options', 'nosniff').send(body);
+    return reply
+      .type(ASSETS[request.params.name]!)
+      .header('cache-control', 'public, max-age=300')
+      .header('x-content-type-options', 'nosniff')
+      .send(body);
   });
 }

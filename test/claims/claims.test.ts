@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
-import { admin, deletePrefix, eventually, startInstance, testPrefix, uniqueId, type Instance } from '../helpers.js';
+import { admin, deletePrefix, eventually, type Instance, startInstance, testPrefix, uniqueId } from '../helpers.js';
 import { claim, createCampaign, createPartner, describeCampaign, pooled } from './helpers.js';
 
 describe('claims: first come, first served', () => {
@@ -32,10 +32,12 @@ describe('claims: first come, first served', () => {
   }
 
   const rows = async (campaignId: string) =>
-    (await first.ctx.pool.query<{ n: number; users: number; max: number }>(
-      'SELECT count(*)::int AS n, count(DISTINCT user_id)::int AS users, coalesce(max(seq), 0)::int AS max FROM claims WHERE campaign_id = $1',
-      [campaignId],
-    )).rows[0]!;
+    (
+      await first.ctx.pool.query<{ n: number; users: number; max: number }>(
+        'SELECT count(*)::int AS n, count(DISTINCT user_id)::int AS users, coalesce(max(seq), 0)::int AS max FROM claims WHERE campaign_id = $1',
+        [campaignId],
+      )
+    ).rows[0]!;
 
   it('1,000 concurrent users for 250 places on two instances: exactly 250 confirmed, 250 rows', async () => {
     const { id } = await createCampaign(first.app, { id: uniqueId('c250'), stock: 250 });
@@ -88,7 +90,10 @@ describe('claims: first come, first served', () => {
       'SELECT count(*)::int AS n FROM claims WHERE campaign_id = $1 GROUP BY user_id',
       [id],
     );
-    assert.deepEqual(perUser.rows.map((r) => r.n), [3, 3, 3, 3, 3]);
+    assert.deepEqual(
+      perUser.rows.map((r) => r.n),
+      [3, 3, 3, 3, 3],
+    );
     const status = await first.app.inject({ url: `/v1/campaigns/${id}/claims/u0`, headers: { 'x-api-key': apiKey } });
     assert.equal(status.statusCode, 200);
     assert.equal(status.json().claims.length, 3);
@@ -100,9 +105,10 @@ describe('claims: first come, first served', () => {
     const { body } = await claim(first.app, id, 'buyer', apiKey);
     const attempts = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
-        request(`${origins[i % 2]}/v1/campaigns/${id}/claims/${body.claimId}/redeem`, { method: 'POST', headers: { 'x-api-key': apiKey } }).then(
-          async (r) => ({ status: r.statusCode, body: (await r.body.json()) as { error?: { code: string } } }),
-        ),
+        request(`${origins[i % 2]}/v1/campaigns/${id}/claims/${body.claimId}/redeem`, {
+          method: 'POST',
+          headers: { 'x-api-key': apiKey },
+        }).then(async (r) => ({ status: r.statusCode, body: (await r.body.json()) as { error?: { code: string } } })),
       ),
     );
     assert.equal(attempts.filter((a) => a.status === 200).length, 1);
@@ -112,7 +118,11 @@ describe('claims: first come, first served', () => {
       assert.equal(r.status, 409);
       assert.equal(r.body.error?.code, 'already_redeemed');
     }
-    const unknown = await first.app.inject({ method: 'POST', url: `/v1/campaigns/${id}/claims/cl_nope/redeem`, headers: { 'x-api-key': apiKey } });
+    const unknown = await first.app.inject({
+      method: 'POST',
+      url: `/v1/campaigns/${id}/claims/cl_nope/redeem`,
+      headers: { 'x-api-key': apiKey },
+    });
     assert.equal(unknown.statusCode, 404);
   });
 
@@ -128,7 +138,13 @@ describe('claims: first come, first served', () => {
       assert.equal(res.statusCode, 400, JSON.stringify(payload));
     }
     assert.equal((await describeCampaign(first.app, id)).claimed, 0);
-    for (const body of [{ id: uniqueId('x'), stock: -1 }, { id: uniqueId('x'), stock: 5, daily: { opensAt: '25:00', timeZone: 'UTC', quota: 1 } }, { id: uniqueId('x'), stock: 5, daily: { opensAt: '09:00', timeZone: 'Mars/Olympus', quota: 1 } }, { id: uniqueId('x'), stock: 5, roomId: 'no-such-room' }, { id: uniqueId('x'), stock: 5, opensAt: '2030-01-02T00:00:00Z', closesAt: '2030-01-01T00:00:00Z' }]) {
+    for (const body of [
+      { id: uniqueId('x'), stock: -1 },
+      { id: uniqueId('x'), stock: 5, daily: { opensAt: '25:00', timeZone: 'UTC', quota: 1 } },
+      { id: uniqueId('x'), stock: 5, daily: { opensAt: '09:00', timeZone: 'Mars/Olympus', quota: 1 } },
+      { id: uniqueId('x'), stock: 5, roomId: 'no-such-room' },
+      { id: uniqueId('x'), stock: 5, opensAt: '2030-01-02T00:00:00Z', closesAt: '2030-01-01T00:00:00Z' },
+    ]) {
       const res = await first.app.inject({ method: 'POST', url: '/v1/campaigns', headers: admin, payload: body });
       assert.equal(res.statusCode, 400, JSON.stringify(body));
       assert.equal((await first.app.inject({ url: `/v1/campaigns/${body.id}`, headers: admin })).statusCode, 404);

@@ -13,28 +13,47 @@ describe('claims: the claim shortcut', () => {
     ({ apiKey } = await createPartner(instance.app));
   });
 
-  const headersFor = (extra: Record<string, string>, type = 'application/json') => ({ 'content-type': type, 'x-api-key': apiKey, ...extra });
+  const headersFor = (extra: Record<string, string>, type = 'application/json') => ({
+    'content-type': type,
+    'x-api-key': apiKey,
+    ...extra,
+  });
 
   /** The same claim through the shortcut (HTTP) and through the route (inject). */
   async function viaShortcut(campaignId: string, payload: string, extra: Record<string, string> = {}, type?: string) {
-    const res = await request(`${instance.origin}/v1/campaigns/${campaignId}/claims`, { method: 'POST', headers: headersFor(extra, type), body: payload });
+    const res = await request(`${instance.origin}/v1/campaigns/${campaignId}/claims`, {
+      method: 'POST',
+      headers: headersFor(extra, type),
+      body: payload,
+    });
     return { status: res.statusCode, headers: res.headers, body: (await res.body.json()) as Record<string, any> };
   }
   async function viaRoute(campaignId: string, payload: string, extra: Record<string, string> = {}, type?: string) {
-    const res = await instance.app.inject({ method: 'POST', url: `/v1/campaigns/${campaignId}/claims`, headers: headersFor(extra, type), payload });
+    const res = await instance.app.inject({
+      method: 'POST',
+      url: `/v1/campaigns/${campaignId}/claims`,
+      headers: headersFor(extra, type),
+      payload,
+    });
     return { status: res.statusCode, headers: res.headers, body: res.json() as Record<string, any> };
   }
 
   /** Claim ids and campaign ids differ between two campaigns; everything else must not. */
   function normalised(body: Record<string, any>, campaignId: string) {
-    return JSON.parse(JSON.stringify(body).replaceAll(campaignId, '<campaign>').replace(/cl_(\d+)_[A-Za-z0-9_-]{12}/g, 'cl_$1'));
+    return JSON.parse(
+      JSON.stringify(body)
+        .replaceAll(campaignId, '<campaign>')
+        .replace(/cl_(\d+)_[A-Za-z0-9_-]{12}/g, 'cl_$1'),
+    );
   }
 
   it('answers every outcome of a plain claim exactly as the route does', async () => {
     const config = { stock: 2, perUserLimit: 1 };
     const shortcutCampaign = (await createCampaign(instance.app, { id: uniqueId('fast'), ...config })).id as string;
     const routeCampaign = (await createCampaign(instance.app, { id: uniqueId('route'), ...config })).id as string;
-    const later = (await createCampaign(instance.app, { id: uniqueId('later'), stock: 5, opensAt: new Date(Date.now() + 3_600_000).toISOString() })).id as string;
+    const later = (
+      await createCampaign(instance.app, { id: uniqueId('later'), stock: 5, opensAt: new Date(Date.now() + 3_600_000).toISOString() })
+    ).id as string;
 
     const answeredBefore = claimShortcut.answered;
     const steps = ['ann', 'ann', 'bob', 'cat']; // confirmed, already claimed, confirmed, sold out
@@ -56,7 +75,10 @@ describe('claims: the claim shortcut', () => {
 
     // the shortcut's claims are the rows, as the route's are
     const rows = await instance.ctx.pool.query('SELECT user_id FROM claims WHERE campaign_id = $1 ORDER BY seq', [shortcutCampaign]);
-    assert.deepEqual(rows.rows.map((r) => r.user_id), ['ann', 'bob']);
+    assert.deepEqual(
+      rows.rows.map((r) => r.user_id),
+      ['ann', 'bob'],
+    );
   });
 
   it('hands everything decided before the claim to the route: same answers, nothing claimed', async () => {
@@ -115,7 +137,8 @@ describe('claims: the claim shortcut', () => {
   });
 
   it('claims for the holder of a room access token, for the token own user only', async () => {
-    const roomId = (await createRoom(instance.app, { id: uniqueId('gate'), admitPerSecond: 100, maxActive: 10, sessionSeconds: 60 })).id as string;
+    const roomId = (await createRoom(instance.app, { id: uniqueId('gate'), admitPerSecond: 100, maxActive: 10, sessionSeconds: 60 }))
+      .id as string;
     const { id } = await createCampaign(instance.app, { id: uniqueId('gated'), stock: 5, roomId });
     const ticketId = (await enter(instance.app, roomId, 'fay')).body.ticketId as string;
     const token = await eventually(async () => {

@@ -1,15 +1,22 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { after, describe, it } from 'node:test';
 import { request } from 'undici';
-import { ADMIN_TOKEN, admin, cliEnv, deletePrefix, eventually, sleep, startInstance, testPrefix, uniqueId } from '../helpers.js';
+import { ADMIN_TOKEN, cliEnv, deletePrefix, eventually, sleep, startInstance, testPrefix, uniqueId } from '../helpers.js';
 import { TcpProxy } from '../tcp-proxy.js';
 import { claim, createCampaign, createPartner, describeCampaign, pooled } from './helpers.js';
 
-const storedClaimIds = async (pool: { query: Function }, campaignId: string): Promise<Set<string>> =>
-  new Set(((await pool.query('SELECT claim_id FROM claims WHERE campaign_id = $1', [campaignId])) as { rows: Array<{ claim_id: string }> }).rows.map((r) => r.claim_id));
+const storedClaimIds = async (
+  pool: { query: (sql: string, values: unknown[]) => Promise<unknown> },
+  campaignId: string,
+): Promise<Set<string>> =>
+  new Set(
+    (
+      (await pool.query('SELECT claim_id FROM claims WHERE campaign_id = $1', [campaignId])) as { rows: Array<{ claim_id: string }> }
+    ).rows.map((r) => r.claim_id),
+  );
 
 describe('claims under faults: nothing accepted is lost, nothing is sold twice', () => {
   const prefixes: string[] = [];
@@ -24,14 +31,21 @@ describe('claims under faults: nothing accepted is lost, nothing is sold twice',
     const origin = `http://127.0.0.1:${port}`;
     const env = cliEnv(prefix, { LOG_LEVEL: 'error', PORT: String(port), HOST: '127.0.0.1' });
     const startServer = async (): Promise<ChildProcess> => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--drain-seconds', '0'], { env, stdio: 'ignore' });
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--drain-seconds', '0'], {
+        env,
+        stdio: 'ignore',
+      });
       await eventually(async () => ((await request(`${origin}/readyz`)).statusCode === 200 ? true : undefined), 20_000, 200);
       return child;
     };
     let server = await startServer();
     try {
       const json = async (path: string, body: object, headers: Record<string, string> = {}) => {
-        const res = await request(`${origin}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+        const res = await request(`${origin}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: JSON.stringify(body),
+        });
         return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> };
       };
       const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -64,11 +78,15 @@ describe('claims under faults: nothing accepted is lost, nothing is sold twice',
       // the restarted instance's sweeper persists what the dead one accepted but had not committed
       const ctx = (await startInstance({ redisPrefix: prefix }, { background: false })).ctx;
       try {
-        const stored = await eventually(async () => {
-          const ids = await storedClaimIds(ctx.pool, campaignId);
-          const log = await ctx.redis.xlen(`${prefix}:{camp:${campaignId}}:log`);
-          return log === 0 ? ids : undefined;
-        }, 15_000, 250);
+        const stored = await eventually(
+          async () => {
+            const ids = await storedClaimIds(ctx.pool, campaignId);
+            const log = await ctx.redis.xlen(`${prefix}:{camp:${campaignId}}:log`);
+            return log === 0 ? ids : undefined;
+          },
+          15_000,
+          250,
+        );
         for (const id of confirmed) assert.ok(stored.has(id), `a 201 (${id}) is missing from PostgreSQL`);
         const claimed = Number(await ctx.redis.hget(`${prefix}:{camp:${campaignId}}:st`, 'claimed'));
         assert.equal(stored.size, claimed, 'every accepted claim is stored');
@@ -76,7 +94,10 @@ describe('claims under faults: nothing accepted is lost, nothing is sold twice',
 
         // the campaign goes on after the restart and sells exactly its stock
         const rest = await pooled(
-          Array.from({ length: 600 }, (_, i) => () => json(`/v1/campaigns/${campaignId}/claims`, { userId: `v${i}` }, { 'x-api-key': apiKey })),
+          Array.from(
+            { length: 600 },
+            (_, i) => () => json(`/v1/campaigns/${campaignId}/claims`, { userId: `v${i}` }, { 'x-api-key': apiKey }),
+          ),
           50,
         );
         assert.equal(rest.filter((r) => r.status === 201).length, 300 - claimed);
@@ -112,15 +133,25 @@ describe('claims under faults: nothing accepted is lost, nothing is sold twice',
         }
         return r.status;
       };
-      const first = await pooled(Array.from({ length: 1000 }, (_, i) => () => attempt(`u${i}`)), 50);
+      const first = await pooled(
+        Array.from({ length: 1000 }, (_, i) => () => attempt(`u${i}`)),
+        50,
+      );
       assert.ok(flushed);
       assert.ok(first.includes(503), 'claims were refused while the state was rebuilt');
       // users refused during the rebuild try again
-      await eventually(async () => {
-        const retry = [...outcomes].filter(([, o]) => o.status === 503).map(([u]) => u);
-        await pooled(retry.map((u) => () => attempt(u)), 20);
-        return [...outcomes.values()].some((o) => o.status === 503) ? undefined : true;
-      }, 20_000, 500);
+      await eventually(
+        async () => {
+          const retry = [...outcomes].filter(([, o]) => o.status === 503).map(([u]) => u);
+          await pooled(
+            retry.map((u) => () => attempt(u)),
+            20,
+          );
+          return [...outcomes.values()].some((o) => o.status === 503) ? undefined : true;
+        },
+        20_000,
+        500,
+      );
 
       const wins = [...outcomes].filter(([, o]) => o.status === 201);
       const stored = await storedClaimIds(instance.ctx.pool, id);
@@ -163,10 +194,14 @@ describe('claims under faults: nothing accepted is lost, nothing is sold twice',
       assert.equal((await claim(instance.app, id, 'b0', apiKey)).status, 409);
 
       proxy.up();
-      await eventually(async () => {
-        const s = await instance.app.inject({ url: `/v1/campaigns/${id}/claims/b29`, headers: { 'x-api-key': apiKey } });
-        return s.statusCode === 200 && s.json().status === 'confirmed' ? true : undefined;
-      }, 15_000, 250);
+      await eventually(
+        async () => {
+          const s = await instance.app.inject({ url: `/v1/campaigns/${id}/claims/b29`, headers: { 'x-api-key': apiKey } });
+          return s.statusCode === 200 && s.json().status === 'confirmed' ? true : undefined;
+        },
+        15_000,
+        250,
+      );
       const stored = await storedClaimIds(instance.ctx.pool, id);
       for (const r of [...before, ...during]) assert.ok(stored.has(r.body.claimId), 'every accepted claim is stored');
       assert.equal(stored.size, 50);

@@ -44,14 +44,21 @@ describe('claims: a campaign behind a waiting room', () => {
 
     // expired: the session lasted 2 s
     const dave = await tokenFor(room.id, 'dave');
-    await eventually(async () => {
-      const res = await instance.app.inject({ method: 'POST', url: '/v1/tokens/verify', payload: { token: dave } });
-      return res.statusCode === 401 ? true : undefined;
-    }, 5000, 250);
+    await eventually(
+      async () => {
+        const res = await instance.app.inject({ method: 'POST', url: '/v1/tokens/verify', payload: { token: dave } });
+        return res.statusCode === 401 ? true : undefined;
+      },
+      5000,
+      250,
+    );
     const expired = await claimWith(id, { authorization: `Bearer ${dave}` });
     assert.equal(expired.statusCode, 403);
     assert.equal(expired.json().error.code, 'not_admitted');
     const rows = await instance.ctx.pool.query<{ user_id: string }>('SELECT user_id FROM claims WHERE campaign_id = $1 ORDER BY seq', [id]);
-    assert.deepEqual(rows.rows.map((r) => r.user_id), ['alice']);
+    assert.deepEqual(
+      rows.rows.map((r) => r.user_id),
+      ['alice'],
+    );
   });
 });

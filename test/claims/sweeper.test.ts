@@ -19,7 +19,9 @@ describe('claims: recovery sweeper', () => {
     await redis.xadd(keys.log, '*', 'c', `2|1|0||${at}|bob`);
     assert.equal(await claims.sweeper.sweep(id, { all: true }), 2);
     assert.equal(await redis.xlen(keys.log), 0);
-    const rows = await pool.query<{ seq: number; user_id: string }>('SELECT seq, user_id FROM claims WHERE campaign_id = $1 ORDER BY seq', [id]);
+    const rows = await pool.query<{ seq: number; user_id: string }>('SELECT seq, user_id FROM claims WHERE campaign_id = $1 ORDER BY seq', [
+      id,
+    ]);
     assert.deepEqual(rows.rows, [
       { seq: 1, user_id: 'alice' },
       { seq: 2, user_id: 'bob' },

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { claimWindow, localTime, zonedInstant } from '../../src/claims/domain/window.js';
-import { deletePrefix, startInstance, testPrefix, uniqueId, type Instance } from '../helpers.js';
+import { deletePrefix, type Instance, startInstance, testPrefix, uniqueId } from '../helpers.js';
 import { claim, createCampaign, createPartner, describeCampaign } from './helpers.js';
 
 describe('claim windows (pure rules)', () => {
@@ -14,10 +14,20 @@ describe('claim windows (pure rules)', () => {
   });
 
   it('opens, closes and reopens a daily window', () => {
-    const rule = { opensAt: null, closesAt: Date.parse('2026-03-04T00:00:00Z'), daily: { opensAt: '09:00', closesAt: '18:00', timeZone: 'Asia/Seoul', quota: 3 } };
-    assert.deepEqual(claimWindow(Date.parse('2026-03-01T23:59:00Z'), rule), { state: 'not_open', opensAt: Date.parse('2026-03-02T00:00:00Z') });
+    const rule = {
+      opensAt: null,
+      closesAt: Date.parse('2026-03-04T00:00:00Z'),
+      daily: { opensAt: '09:00', closesAt: '18:00', timeZone: 'Asia/Seoul', quota: 3 },
+    };
+    assert.deepEqual(claimWindow(Date.parse('2026-03-01T23:59:00Z'), rule), {
+      state: 'not_open',
+      opensAt: Date.parse('2026-03-02T00:00:00Z'),
+    });
     assert.deepEqual(claimWindow(Date.parse('2026-03-02T00:00:00Z'), rule), { state: 'open', day: '2026-03-02' });
-    assert.deepEqual(claimWindow(Date.parse('2026-03-02T09:00:00Z'), rule), { state: 'not_open', opensAt: Date.parse('2026-03-03T00:00:00Z') });
+    assert.deepEqual(claimWindow(Date.parse('2026-03-02T09:00:00Z'), rule), {
+      state: 'not_open',
+      opensAt: Date.parse('2026-03-03T00:00:00Z'),
+    });
     assert.deepEqual(claimWindow(Date.parse('2026-03-03T09:00:00Z'), rule), { state: 'closed' });
   });
 });
@@ -80,8 +90,16 @@ describe('claims: daily quota and window with an injectable clock', () => {
 
   it('the same instant is another local day in another time zone', async () => {
     now = Date.parse('2026-03-03T15:30:00Z'); // 00:30 on 3/4 in Seoul, still 3/3 in UTC
-    const seoul = await createCampaign(instance.app, { id: uniqueId('seoul'), stock: 10, daily: { opensAt: '00:00', timeZone: 'Asia/Seoul', quota: 5 } });
-    const utc = await createCampaign(instance.app, { id: uniqueId('utc'), stock: 10, daily: { opensAt: '00:00', timeZone: 'UTC', quota: 5 } });
+    const seoul = await createCampaign(instance.app, {
+      id: uniqueId('seoul'),
+      stock: 10,
+      daily: { opensAt: '00:00', timeZone: 'Asia/Seoul', quota: 5 },
+    });
+    const utc = await createCampaign(instance.app, {
+      id: uniqueId('utc'),
+      stock: 10,
+      daily: { opensAt: '00:00', timeZone: 'UTC', quota: 5 },
+    });
     assert.equal((await claim(instance.app, seoul.id, 'x', apiKey)).status, 201);
     assert.equal((await claim(instance.app, utc.id, 'x', apiKey)).status, 201);
     assert.equal((await describeCampaign(instance.app, seoul.id)).today.day, '2026-03-04');
@@ -90,7 +108,12 @@ describe('claims: daily quota and window with an injectable clock', () => {
 
   it('opensAt and closesAt bound the whole campaign', async () => {
     now = Date.parse('2026-05-01T00:00:00Z');
-    const { id } = await createCampaign(instance.app, { id: uniqueId('span'), stock: 10, opensAt: '2026-05-01T10:00:00Z', closesAt: '2026-05-01T12:00:00Z' });
+    const { id } = await createCampaign(instance.app, {
+      id: uniqueId('span'),
+      stock: 10,
+      opensAt: '2026-05-01T10:00:00Z',
+      closesAt: '2026-05-01T12:00:00Z',
+    });
     assert.equal((await claim(instance.app, id, 'a', apiKey)).status, 425);
     now = Date.parse('2026-05-01T10:00:00Z');
     assert.equal((await claim(instance.app, id, 'a', apiKey)).status, 201);

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn, execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
-import { promisify } from 'node:util';
 import { after, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { request } from 'undici';
 import { ADMIN_TOKEN, cliEnv, deletePrefix, eventually, testPrefix, uniqueId } from '../helpers.js';
 
@@ -30,10 +30,13 @@ describe('floodgate CLI', () => {
   });
 
   it('refuses a bad configuration with a clear message', async () => {
-    await assert.rejects(run(process.execPath, [...CLI, 'migrate'], { env: { ...env, REDIS_URL: 'http://x' } }), (err: { stderr: string }) => {
-      assert.match(err.stderr, /configuration error: REDIS_URL must start with redis:/);
-      return true;
-    });
+    await assert.rejects(
+      run(process.execPath, [...CLI, 'migrate'], { env: { ...env, REDIS_URL: 'http://x' } }),
+      (err: { stderr: string }) => {
+        assert.match(err.stderr, /configuration error: REDIS_URL must start with redis:/);
+        return true;
+      },
+    );
   });
 
   it('serve answers, and on SIGTERM drains: readiness fails, in-flight requests finish, exit 0', async () => {
@@ -60,7 +63,10 @@ describe('floodgate CLI', () => {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ userId: `u${i}` }),
-        }).then(async (r) => (await r.body.text(), r.statusCode)),
+        }).then(async (r) => {
+          await r.body.text();
+          return r.statusCode;
+        }),
       );
       child.kill('SIGTERM');
       const statuses = await Promise.allSettled(burst);

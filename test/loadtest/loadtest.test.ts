@@ -183,8 +183,26 @@ describe('floodgate loadtest', () => {
   });
 
   it('the admission-order check catches a later ticket admitted before an earlier one', () => {
-    assert.equal(admissionOrderViolations([{ ticketNo: 1, admittedAt: 100, lastWaitingAt: 50 }, { ticketNo: 2, admittedAt: 200, lastWaitingAt: 150 }], 0), 0);
-    assert.equal(admissionOrderViolations([{ ticketNo: 1, admittedAt: 5000, lastWaitingAt: 4000 }, { ticketNo: 2, admittedAt: 200, lastWaitingAt: 150 }], 1000), 1);
+    assert.equal(
+      admissionOrderViolations(
+        [
+          { ticketNo: 1, admittedAt: 100, lastWaitingAt: 50 },
+          { ticketNo: 2, admittedAt: 200, lastWaitingAt: 150 },
+        ],
+        0,
+      ),
+      0,
+    );
+    assert.equal(
+      admissionOrderViolations(
+        [
+          { ticketNo: 1, admittedAt: 5000, lastWaitingAt: 4000 },
+          { ticketNo: 2, admittedAt: 200, lastWaitingAt: 150 },
+        ],
+        1000,
+      ),
+      1,
+    );
   });
 
   it('the audit fails, and the command exits non-zero, on a target that oversells (a baseline without its lock)', async () => {
@@ -192,7 +210,13 @@ describe('floodgate loadtest', () => {
     const baselineDb = new URL(process.env.TEST_DATABASE_URL!);
     baselineDb.pathname = '/floodgate_baselines_test';
     const baseline = spawn(process.execPath, ['--import', 'tsx', 'bench/baselines/server.ts'], {
-      env: { ...process.env, BASELINE: 'no-lock', PORT: String(port), DATABASE_URL: baselineDb.toString(), REDIS_URL: process.env.TEST_REDIS_URL },
+      env: {
+        ...process.env,
+        BASELINE: 'no-lock',
+        PORT: String(port),
+        DATABASE_URL: baselineDb.toString(),
+        REDIS_URL: process.env.TEST_REDIS_URL,
+      },
       stdio: 'ignore',
     });
     try {
@@ -200,8 +224,25 @@ describe('floodgate loadtest', () => {
       await eventually(async () => ((await request(`${origin}/readyz`)).statusCode === 200 ? true : undefined), 15_000, 200);
       const cli = spawn(
         process.execPath,
-        ['--import', 'tsx', 'src/cli/main.ts', 'loadtest', '--target', origin, '--scenario', 'claims', '--stock', '100',
-          '--stage', '2000/s:0.5s', '--database-url', baselineDb.toString(), '--admin-token', 'unused', '--quiet'],
+        [
+          '--import',
+          'tsx',
+          'src/cli/main.ts',
+          'loadtest',
+          '--target',
+          origin,
+          '--scenario',
+          'claims',
+          '--stock',
+          '100',
+          '--stage',
+          '2000/s:0.5s',
+          '--database-url',
+          baselineDb.toString(),
+          '--admin-token',
+          'unused',
+          '--quiet',
+        ],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       );
       let out = '';

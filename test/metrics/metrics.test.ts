@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { request } from 'undici';
 import { parse } from 'yaml';
+import { claim, createCampaign, createPartner } from '../claims/helpers.js';
 import { createRoom, enter, eventually, uniqueId, useListeningInstance } from '../helpers.js';
-import { createCampaign, createPartner, claim } from '../claims/helpers.js';
 
 /** Sample value of a series in Prometheus text format, or undefined. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
@@ -27,7 +27,7 @@ function metricNames(expr: string): string[] {
 describe('metrics', () => {
   const instance = useListeningInstance({ admissionIntervalMs: 50 });
 
-  const scrape = async () => (await (await request(`${instance.origin}/metrics`)).body.text());
+  const scrape = async () => await (await request(`${instance.origin}/metrics`)).body.text();
 
   it('move with a small load: requests, queue sizes, admissions, claims, persistence, scripts', async () => {
     const room = await createRoom(instance.app, { id: uniqueId('m'), admitPerSecond: 20, maxActive: 5, sessionSeconds: 60 });

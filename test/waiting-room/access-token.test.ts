@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { createSigner } from 'fast-jwt';
-import { AccessTokens, type AccessClaims } from '../../src/tokens/access-token.js';
+import { type AccessClaims, AccessTokens } from '../../src/tokens/access-token.js';
 import type { Keystore } from '../../src/tokens/keystore.js';
 
 function keyPair(kid: string) {

@@ -6,13 +6,13 @@ import {
   deletePrefix,
   enter,
   eventually,
+  type Instance,
   poll,
   scriptRuns,
   sleep,
   startInstance,
   testPrefix,
   uniqueId,
-  type Instance,
 } from '../helpers.js';
 
 describe('waiting room: admission', () => {
@@ -95,7 +95,9 @@ describe('waiting room: admission', () => {
 
     // sessions ending free slots, which are refilled, still never above maxActive
     const statuses = await redis.hgetall(keys.status);
-    const admittedTickets = Object.keys(statuses).map(Number).sort((a, b) => a - b);
+    const admittedTickets = Object.keys(statuses)
+      .map(Number)
+      .sort((a, b) => a - b);
     const pipeline = redis.pipeline();
     for (const ticketNo of admittedTickets.slice(0, 10)) pipeline.hset(keys.status, ticketNo, 'C').zrem(keys.active, ticketNo);
     await pipeline.exec();
@@ -132,7 +134,12 @@ describe('waiting room: admission', () => {
   it('paused rooms admit nobody; resuming admits again (PATCH takes effect within a second)', async () => {
     const { id } = await createRoom(first.app, { id: uniqueId('pause'), admitPerSecond: 50, maxActive: 100, sessionSeconds: 60 });
     const patch = (payload: object) =>
-      first.app.inject({ method: 'PATCH', url: `/v1/rooms/${id}`, headers: { authorization: 'Bearer test-admin-token-0123456789' }, payload });
+      first.app.inject({
+        method: 'PATCH',
+        url: `/v1/rooms/${id}`,
+        headers: { authorization: 'Bearer test-admin-token-0123456789' },
+        payload,
+      });
     assert.equal((await patch({ paused: true })).statusCode, 200);
     const a = await enter(first.app, id, 'a');
     await sleep(1000);

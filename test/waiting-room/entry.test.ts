@@ -65,10 +65,7 @@ describe('waiting room: entry and room administration', () => {
     // Concurrent entries share one script run: the user's later entries in the same run must see
     // the ticket its first one created.
     const replies = await Promise.all(Array.from({ length: 12 }, () => enter(instance.app, id, 'carol')));
-    assert.deepEqual(
-      replies.map((r) => r.status).sort(),
-      [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 201],
-    );
+    assert.deepEqual(replies.map((r) => r.status).sort(), [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 201]);
     assert.equal(new Set(replies.map((r) => r.body.ticketId)).size, 1);
     assert.ok(replies.every((r) => r.body.position === 2));
     const next = await enter(instance.app, id, 'dave');

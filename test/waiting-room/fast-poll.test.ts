@@ -59,7 +59,11 @@ describe('waiting room: the poll, entry and complete shortcuts', () => {
   it('answers plain entries as the Fastify route does, and hands every other entry to it', async () => {
     const { id } = await createRoom(instance.app, { id: uniqueId('enter'), admitPerSecond: 1, maxActive: 1, sessionSeconds: 60 });
     const httpEnter = async (roomId: string, payload: string, contentType = 'application/json') => {
-      const res = await request(`${instance.origin}/v1/rooms/${roomId}/tickets`, { method: 'POST', headers: { 'content-type': contentType }, body: payload });
+      const res = await request(`${instance.origin}/v1/rooms/${roomId}/tickets`, {
+        method: 'POST',
+        headers: { 'content-type': contentType },
+        body: payload,
+      });
       return { status: res.statusCode, headers: res.headers, body: (await res.body.json()) as Record<string, any> };
     };
     let replayed = 0;
@@ -91,7 +95,12 @@ describe('waiting room: the poll, entry and complete shortcuts', () => {
       const answeredBeforeErrors = entryShortcut.answered;
       for (const [room, payload, type] of cases) {
         const viaShortcut = await httpEnter(room, payload, type);
-        const direct = await instance.app.inject({ method: 'POST', url: `/v1/rooms/${room}/tickets`, payload, headers: { 'content-type': type ?? 'application/json' } });
+        const direct = await instance.app.inject({
+          method: 'POST',
+          url: `/v1/rooms/${room}/tickets`,
+          payload,
+          headers: { 'content-type': type ?? 'application/json' },
+        });
         assert.equal(viaShortcut.status, direct.statusCode, payload);
         assert.deepEqual(viaShortcut.body, direct.json(), payload);
       }

@@ -58,7 +58,10 @@ describe('waiting room: scheduled opening with a pre-queue', () => {
     const untilOpen = Date.parse(front.opensAt) - Date.now();
     const back = (await poll(instance.app, room.id, tickets[199]!)).body;
     assert.ok(back.opensAt && back.position === 200, 'still before opening');
-    assert.ok(front.pollAfterMs <= Math.max(1000, 0.8 * (untilOpen + 100)) + 10, `front: ${front.pollAfterMs} ms, opening in ${untilOpen} ms`);
+    assert.ok(
+      front.pollAfterMs <= Math.max(1000, 0.8 * (untilOpen + 100)) + 10,
+      `front: ${front.pollAfterMs} ms, opening in ${untilOpen} ms`,
+    );
     assert.ok(back.pollAfterMs >= 0.64 * 20_000, `place 200 at 10/s: ${back.pollAfterMs} ms, as if it were due at the opening`);
   });
 
@@ -82,7 +85,10 @@ describe('waiting room: scheduled opening with a pre-queue', () => {
 
   it('FIFO: the pre-queue is admitted in arrival order', async () => {
     const { places, late } = await prequeue('fifo', 12);
-    assert.deepEqual(places, Array.from({ length: 12 }, (_, i) => i + 1));
+    assert.deepEqual(
+      places,
+      Array.from({ length: 12 }, (_, i) => i + 1),
+    );
     assert.equal(late.position, 12);
   });
 
@@ -100,7 +106,11 @@ describe('waiting room: scheduled opening with a pre-queue', () => {
     const expected = new Array<number>(users);
     for (let place = 1; place <= users; place++) expected[placeToIssued(place, users, seed) - 1] = place;
     assert.deepEqual(places, expected);
-    assert.notDeepEqual(places, Array.from({ length: users }, (_, i) => i + 1), 'shuffled, not FIFO');
+    assert.notDeepEqual(
+      places,
+      Array.from({ length: users }, (_, i) => i + 1),
+      'shuffled, not FIFO',
+    );
     assert.equal(late.position, users, 'after the pre-queue');
   });
 });

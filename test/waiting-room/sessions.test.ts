@@ -18,7 +18,8 @@ describe('waiting room: sessions', () => {
 
   // One slot, fast admission: whoever is admitted next shows which slot was freed and when.
   const oneSlot = async (extra: Record<string, unknown> = {}) =>
-    (await createRoom(instance.app, { id: uniqueId('slot'), admitPerSecond: 100, maxActive: 1, sessionSeconds: 60, ...extra })).id as string;
+    (await createRoom(instance.app, { id: uniqueId('slot'), admitPerSecond: 100, maxActive: 1, sessionSeconds: 60, ...extra }))
+      .id as string;
 
   it('an expired session frees its slot, and its token stops verifying', async () => {
     const roomId = await oneSlot({ sessionSeconds: 1 });
@@ -125,7 +126,8 @@ describe('waiting room: sessions', () => {
   it('polls, completions and leaves arriving together are each decided for their own ticket', async () => {
     // Concurrent requests to one room share script runs (ticket-batchers.ts): every answer must
     // still be its own ticket's, and each session must end exactly once.
-    const roomId = (await createRoom(instance.app, { id: uniqueId('batch'), admitPerSecond: 1000, maxActive: 30, sessionSeconds: 60 })).id as string;
+    const roomId = (await createRoom(instance.app, { id: uniqueId('batch'), admitPerSecond: 1000, maxActive: 30, sessionSeconds: 60 }))
+      .id as string;
     const users = Array.from({ length: 40 }, (_, i) => `user-${i}`);
     const tickets: string[] = [];
     for (const user of users) tickets.push((await enter(instance.app, roomId, user)).body.ticketId);
@@ -140,7 +142,10 @@ describe('waiting room: sessions', () => {
       const ticket = tickets[i % 40]!;
       assert.equal(status, 200);
       assert.equal(body.ticketId, ticket);
-      if (i % 40 >= 30) return assert.equal(body.state, 'waiting');
+      if (i % 40 >= 30) {
+        assert.equal(body.state, 'waiting');
+        return;
+      }
       assert.equal(body.state, 'admitted');
       const claims = JSON.parse(Buffer.from(body.accessToken.split('.')[1], 'base64url').toString());
       assert.equal(claims.tid, ticket);

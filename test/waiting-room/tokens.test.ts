@@ -66,9 +66,7 @@ describe('access tokens', () => {
 
     // unknown key: well-formed, signed by someone else
     const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
-    const forged = await new SignJWT({ ...payload })
-      .setProtectedHeader({ alg: 'EdDSA', kid: 'not-ours' })
-      .sign(privateKey);
+    const forged = await new SignJWT({ ...payload }).setProtectedHeader({ alg: 'EdDSA', kid: 'not-ours' }).sign(privateKey);
     await assert.rejects(jwtVerify(forged, jwks), errors.JWKSNoMatchingKey);
     assert.equal((await verifyEndpoint(forged)).statusCode, 401);
     assert.equal((await verifyEndpoint('not.a.jwt')).statusCode, 401);

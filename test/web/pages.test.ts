@@ -6,7 +6,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { ADMIN_TOKEN, admin, createRoom, deletePrefix, enter, eventually, poll, startInstance, testPrefix, uniqueId, type Instance } from '../helpers.js';
+import {
+  ADMIN_TOKEN,
+  admin,
+  createRoom,
+  deletePrefix,
+  enter,
+  eventually,
+  type Instance,
+  poll,
+  startInstance,
+  testPrefix,
+  uniqueId,
+} from '../helpers.js';
 import { launchBrowser } from './browser.js';
 
 // Screenshots go to a temporary folder, or to docs/screenshots with SCREENSHOTS=docs.
@@ -25,7 +37,10 @@ describe('pages in a real browser', () => {
     instance = await startInstance({ redisPrefix: prefix, admissionIntervalMs: 50 });
     origin = await instance.app.listen({ port: 0, host: '127.0.0.1' });
     // the protected site the room sends admitted users to
-    landing = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<h1>Checkout</h1>')).listen(0, '127.0.0.1');
+    landing = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<h1>Checkout</h1>')).listen(
+      0,
+      '127.0.0.1',
+    );
     await once(landing, 'listening');
     landingOrigin = `http://127.0.0.1:${(landing.address() as { port: number }).port}`;
     browser = await launchBrowser();
@@ -129,7 +144,9 @@ describe('pages in a real browser', () => {
       const res = await instance.app.inject({ url: `/v1/rooms/${room.id}`, headers: admin });
       return res.json().admitPerSecond === 42 ? true : undefined;
     });
-    await page.waitForFunction((id) => document.querySelector(`tr[data-room="${id}"] .rate`)?.textContent?.startsWith('42'), room.id, { timeout: 5000 });
+    await page.waitForFunction((id) => document.querySelector(`tr[data-room="${id}"] .rate`)?.textContent?.startsWith('42'), room.id, {
+      timeout: 5000,
+    });
     await page.close();
   });
 });

@@ -1,4 +1,4 @@
-import { isTimeZone, type DailyRule } from './window.js';
+import { type DailyRule, isTimeZone } from './window.js';
 
 export interface CampaignConfig {
   id: string;

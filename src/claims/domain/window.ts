@@ -14,10 +14,7 @@ export interface WindowRule {
   daily: DailyRule | null;
 }
 
-export type WindowState =
-  | { state: 'open'; day: string | null }
-  | { state: 'not_open'; opensAt: number }
-  | { state: 'closed' };
+export type WindowState = { state: 'open'; day: string | null } | { state: 'not_open'; opensAt: number } | { state: 'closed' };
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
@@ -50,9 +47,20 @@ export function isTimeZone(timeZone: string): boolean {
 
 /** Local calendar day ("YYYY-MM-DD") and wall-clock time of an instant in a time zone. */
 export function localTime(at: number, timeZone: string): { day: string; minutes: number; offsetMs: number } {
-  const parts = Object.fromEntries(formatter(timeZone).formatToParts(new Date(at)).map((p) => [p.type, p.value]));
+  const parts = Object.fromEntries(
+    formatter(timeZone)
+      .formatToParts(new Date(at))
+      .map((p) => [p.type, p.value]),
+  );
   const day = `${parts.year}-${parts.month}-${parts.day}`;
-  const asUtc = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second));
+  const asUtc = Date.UTC(
+    Number(parts.year),
+    Number(parts.month) - 1,
+    Number(parts.day),
+    Number(parts.hour),
+    Number(parts.minute),
+    Number(parts.second),
+  );
   return { day, minutes: Number(parts.hour) * 60 + Number(parts.minute), offsetMs: asUtc - Math.floor(at / 1000) * 1000 };
 }
 

@@ -37,7 +37,11 @@ export function pollAfterMs(
  * would have the front of the pre-queue, and all of a shuffled one, poll every second for as long
  * as the room is closed.
  */
-export function pollAfterMsBeforeOpening(waitSeconds: number, abandonAfterSeconds: number | null, random: () => number = Math.random): number {
+export function pollAfterMsBeforeOpening(
+  waitSeconds: number,
+  abandonAfterSeconds: number | null,
+  random: () => number = Math.random,
+): number {
   return spread(Math.min(MAX_POLL_MS, Math.max(FRONT_POLL_MS, waitSeconds * 800)), abandonAfterSeconds, random);
 }
 
