@@ -58,6 +58,155 @@ stop_redis() {
   [ -f "$dir/port" ] && redis-cli -p "$(cat "$dir/port")" shutdown nosave >/dev/null 2>&1 || true
 }
 
+# A private 3-master Redis Cluster: one redis-server per node, each in its own directory
+# $FG_HOME/NAME/redis-cluster/PORT (a node rewrites its nodes.conf, so nodes must not share one).
+# No replicas: the tests need the slot routing, MOVED/ASK and cross-slot rules of a real cluster,
+# not failover, and three processes start in a second.
+FG_CLUSTER_SIZE=3
+
+# redis-cli that gives up after 5 s, so a node that is stopped (SIGSTOP) or wedged cannot hang a run.
+fg_rcli() { timeout 5 redis-cli "$@"; }
+
+cluster_dir() { echo "$FG_HOME/$1/redis-cluster"; }
+
+# The ports of the nodes of cluster NAME, one a line: each node's directory is named after its port.
+cluster_ports() {
+  local d
+  for d in "$(cluster_dir "$1")"/*/; do
+    d=${d%/}; d=${d##*/}
+    case $d in *[!0-9]* | '') ;; *) echo "$d" ;; esac
+  done | sort -n
+}
+
+# True when the redis at PORT is ours: it answers and its working directory is DIR.
+redis_owned_by() {
+  [ "$(fg_rcli -p "$1" ping 2>/dev/null)" = PONG ] &&
+    [ "$(fg_rcli -p "$1" config get dir 2>/dev/null | tail -n 1)" = "$2" ]
+}
+
+# cluster_field PORT FIELD → FIELD of CLUSTER INFO at PORT (empty when the node does not answer).
+# CLUSTER INFO ends its lines with \r.
+cluster_field() { fg_rcli -p "$1" cluster info 2>/dev/null | tr -d '\r' | sed -n "s/^$2://p"; }
+
+# True when cluster NAME has its 3 nodes, each ours (same data dir), each seeing 3 nodes and all
+# 16384 slots served (cluster_state:ok).
+cluster_healthy() {
+  local dir port ports
+  dir=$(cluster_dir "$1")
+  ports=$(cluster_ports "$1")
+  [ "$(echo "$ports" | grep -c .)" -eq "$FG_CLUSTER_SIZE" ] || return 1
+  for port in $ports; do
+    redis_owned_by "$port" "$dir/$port" || return 1
+    [ "$(cluster_field "$port" cluster_state)" = ok ] || return 1
+    [ "$(cluster_field "$port" cluster_known_nodes)" = "$FG_CLUSTER_SIZE" ] || return 1
+  done
+}
+
+# Prints the first port from $1 upwards where both the port and its cluster bus (port + 10000) are free.
+free_cluster_port() {
+  local port=$1
+  while port_busy "$port" || port_busy $((port + 10000)); do port=$((port + 1)); done
+  echo "$port"
+}
+
+# Stops every node of cluster NAME that is still running: SHUTDOWN when it answers from our dir,
+# else (wedged, or answering from elsewhere) a TERM to the pid in its pidfile, if that is a
+# redis-server. Nothing that another dir or another program owns is touched.
+kill_cluster_nodes() {
+  local dir port pid
+  dir=$(cluster_dir "$1")
+  for port in $(cluster_ports "$1"); do
+    if redis_owned_by "$port" "$dir/$port"; then
+      fg_rcli -p "$port" shutdown nosave >/dev/null 2>&1 || true
+    fi
+    pid=$(cat "$dir/$port/redis.pid" 2>/dev/null || true)
+    if [ -n "$pid" ] && [ "$(ps -p "$pid" -o comm= 2>/dev/null)" = redis-server ]; then
+      kill -CONT "$pid" 2>/dev/null || true
+      kill "$pid" 2>/dev/null || true
+      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    fi
+  done
+}
+
+# Waits up to FG_CLUSTER_TIMEOUT seconds (30) for every node to report cluster_state:ok.
+wait_cluster_ok() {
+  local name=$1 dir port ok
+  dir=$(cluster_dir "$name")
+  for _ in $(seq $((${FG_CLUSTER_TIMEOUT:-30} * 5))); do
+    cluster_healthy "$name" && return 0
+    sleep 0.2
+  done
+  fg_log "ERROR: redis cluster ($name) not ok after ${FG_CLUSTER_TIMEOUT:-30}s:"
+  for port in $(cluster_ports "$name"); do
+    ok=$(cluster_field "$port" cluster_state)
+    fg_log "  127.0.0.1:$port cluster_state=${ok:-(no answer)} known_nodes=$(cluster_field "$port" cluster_known_nodes); log: $dir/$port/redis.log"
+  done
+  return 1
+}
+
+# start_redis_cluster NAME BASE_PORT → prints the nodes of a private 3-master Redis Cluster as
+# 127.0.0.1:p1,127.0.0.1:p2,127.0.0.1:p3. A healthy cluster from an earlier run is reused; a
+# half-there or broken one is stopped, wiped and created afresh (a cluster cannot be mended
+# reliably from a stale nodes.conf, and a fresh one takes a second).
+start_redis_cluster() {
+  local name=$1 dir port ports=() nodes=()
+  dir=$(cluster_dir "$name")
+  if cluster_healthy "$name"; then
+    for port in $(cluster_ports "$name"); do nodes+=("127.0.0.1:$port"); done
+    (IFS=,; echo "${nodes[*]}")
+    return 0
+  fi
+  # What stop_redis_cluster leaves (node dirs, nothing running) is simply replaced; a cluster that
+  # still runs but is unhealthy is worth a word, since that is not how we left it.
+  for port in $(cluster_ports "$name"); do
+    if [ "$(fg_rcli -p "$port" ping 2>/dev/null)" = PONG ] || [ -n "$(cat "$dir/$port/redis.pid" 2>/dev/null)" ]; then
+      fg_log "redis cluster ($name) in $dir is half-there or broken: stopping its nodes and creating it afresh"
+      kill_cluster_nodes "$name"
+      break
+    fi
+  done
+  rm -rf "$dir"
+  mkdir -p "$dir" || return 1
+  port=$(($2 - 1))
+  for _ in $(seq "$FG_CLUSTER_SIZE"); do
+    port=$(free_cluster_port $((port + 1)))
+    ports+=("$port"); nodes+=("127.0.0.1:$port")
+    mkdir -p "$dir/$port"
+    redis-server --port "$port" --bind 127.0.0.1 --dir "$dir/$port" --daemonize yes \
+      --save "" --appendonly no --cluster-enabled yes --cluster-config-file "$dir/$port/nodes.conf" \
+      --cluster-node-timeout 2000 --pidfile "$dir/$port/redis.pid" --logfile "$dir/$port/redis.log" >/dev/null
+  done
+  for port in "${ports[@]}"; do
+    for _ in $(seq 50); do [ "$(fg_rcli -p "$port" ping 2>/dev/null)" = PONG ] && break; sleep 0.1; done
+    if [ "$(fg_rcli -p "$port" ping 2>/dev/null)" != PONG ]; then
+      fg_log "ERROR: redis cluster ($name) node 127.0.0.1:$port did not start; see $dir/$port/redis.log"
+      kill_cluster_nodes "$name"
+      return 1
+    fi
+  done
+  if ! redis-cli --cluster create "${nodes[@]}" --cluster-replicas 0 --cluster-yes >"$dir/create.log" 2>&1; then
+    fg_log "ERROR: redis-cli --cluster create failed for ($name):"
+    sed 's/^/  /' "$dir/create.log" >&2
+    kill_cluster_nodes "$name"
+    return 1
+  fi
+  if ! wait_cluster_ok "$name"; then
+    kill_cluster_nodes "$name"
+    return 1
+  fi
+  fg_log "redis cluster ($name) on ${nodes[*]}, data in $dir"
+  (IFS=,; echo "${nodes[*]}")
+}
+
+stop_redis_cluster() {
+  local dir port
+  dir=$(cluster_dir "$1")
+  for port in $(cluster_ports "$1"); do
+    redis_owned_by "$port" "$dir/$port" && fg_rcli -p "$port" shutdown nosave >/dev/null 2>&1
+  done
+  return 0
+}
+
 # Runs a command as the postgres user when we are root (PostgreSQL refuses to run as root).
 as_pg() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
