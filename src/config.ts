@@ -1,10 +1,13 @@
 // Configuration is resolved once at boot (explicit option → environment → default) and validated,
 // so a typo fails the start with a clear message instead of surfacing under load.
+import { parseClusterNodes, type RedisTarget } from './redis/client.js';
 
 export interface Config {
   port: number;
   host: string;
   redisUrl: string;
+  /** Seed nodes of a Redis Cluster (REDIS_CLUSTER_NODES); when set, it is used instead of redisUrl. */
+  redisClusterNodes: Array<{ host: string; port: number }> | null;
   databaseUrl: string;
   adminToken: string | undefined;
   redisPrefix: string;
@@ -43,6 +46,19 @@ function url(env: Env, name: string, fallback: string, protocols: string[]): str
   return raw;
 }
 
+function clusterNodes(env: Env): Array<{ host: string; port: number }> | null {
+  const raw = env.REDIS_CLUSTER_NODES;
+  if (!raw) return null;
+  const nodes = parseClusterNodes(raw);
+  if (!nodes) throw new ConfigError('REDIS_CLUSTER_NODES must be a comma-separated list of host:port');
+  return nodes;
+}
+
+/** Where Redis is: the cluster when REDIS_CLUSTER_NODES is set, else REDIS_URL. */
+export function redisTarget(config: Config): RedisTarget {
+  return config.redisClusterNodes ? { kind: 'cluster', nodes: config.redisClusterNodes } : { kind: 'single', url: config.redisUrl };
+}
+
 export function loadConfig(overrides: Partial<Config> = {}, env: Env = process.env): Config {
   const prefix = overrides.redisPrefix ?? env.FLOODGATE_REDIS_PREFIX ?? 'fg';
   if (!/^[A-Za-z0-9:_-]{1,32}$/.test(prefix)) {
@@ -56,6 +72,7 @@ export function loadConfig(overrides: Partial<Config> = {}, env: Env = process.e
     port: overrides.port ?? integer(env, 'PORT', 8080, 0, 65535),
     host: overrides.host ?? (env.HOST || '0.0.0.0'),
     redisUrl: overrides.redisUrl ?? url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    redisClusterNodes: overrides.redisClusterNodes !== undefined ? overrides.redisClusterNodes : clusterNodes(env),
     databaseUrl:
       overrides.databaseUrl ?? url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/floodgate', ['postgres:', 'postgresql:']),
     adminToken,

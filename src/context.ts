@@ -1,100 +1,95 @@
+// The composition root: opens the shared infrastructure once, then creates every capability of the
+// list (src/capabilities.ts) on it. The app, the metrics endpoint, `serve` and the test harness
+// all loop over what this returns; none of them names a capability.
 import type { FastifyBaseLogger } from 'fastify';
 import { pino } from 'pino';
-import { ClaimIds } from './claims/claim-ids.js';
-import { CampaignRepository } from './claims/repository.js';
-import { ClaimsService } from './claims/service.js';
+import { CAPABILITIES } from './capabilities.js';
+import type { Capability, CapabilityDefinition, Infrastructure } from './capability.js';
 import { type Clock, systemClock } from './clock.js';
-import type { Config } from './config.js';
-import { createPool, type Pool } from './db/pool.js';
+import { type Config, redisTarget } from './config.js';
+import { createPool } from './db/pool.js';
+import { ErrorTable } from './http/errors.js';
 import { Metrics } from './metrics/metrics.js';
-import { OutboxSender } from './outbox/sender.js';
+import { Outbox } from './outbox/port.js';
 import { ApiKeys } from './partners/api-keys.js';
-import { createRedis, type RedisClient } from './redis/connection.js';
+import { createRedis } from './redis/client.js';
 import { observeScripts } from './redis/script.js';
+import { AccessGate } from './tokens/access-gate.js';
 import { AccessTokens } from './tokens/access-token.js';
+import { adminAuth } from './tokens/admin-token.js';
 import { type Keystore, loadKeystore, loadSecret } from './tokens/keystore.js';
-import { RoomRepository } from './waiting-room/repository.js';
-import { WaitingRoomService } from './waiting-room/service.js';
-import { TicketIds } from './waiting-room/ticket-id.js';
 
-/** Everything a running instance holds: connections, keys and the capability services. */
+/** Everything a running instance holds: the infrastructure and its capabilities. */
 export interface Context {
-  config: Config;
-  pool: Pool;
-  redis: RedisClient;
-  keystore: Keystore;
-  rooms: RoomRepository;
-  waitingRoom: WaitingRoomService;
-  campaigns: CampaignRepository;
-  claims: ClaimsService;
-  apiKeys: ApiKeys;
-  outbox: OutboxSender;
-  clock: Clock;
-  log: FastifyBaseLogger;
-  metrics: Metrics;
+  readonly infra: Infrastructure;
+  readonly keystore: Keystore;
+  /** Every code a client can receive (common, capabilities', HTTP's), with its status. */
+  readonly errors: ErrorTable;
+  /** The capabilities, in the list's order. */
+  readonly capabilities: ReadonlyArray<{ definition: CapabilityDefinition; capability: Capability }>;
+  /** The capability a definition yielded here (tests reach into it). */
+  get<C extends Capability>(definition: CapabilityDefinition<C>): C;
+  /** Closes every capability (flushing writers), then the connections. */
   close(): Promise<void>;
 }
 
 export interface ContextOptions {
   clock?: Clock;
   log?: FastifyBaseLogger;
+  /** The capabilities to run (default: all of src/capabilities.ts). */
+  capabilities?: readonly CapabilityDefinition[];
 }
 
 export async function openContext(config: Config, options: ContextOptions = {}): Promise<Context> {
   const log = options.log ?? createLogger(config.logLevel);
-  const clock = options.clock ?? systemClock;
   const metrics = new Metrics();
   const pool = createPool(config.databaseUrl);
-  const redis = createRedis(config.redisUrl);
+  const redis = createRedis(redisTarget(config));
   pool.on('error', () => metrics.dependencyErrors.inc({ dependency: 'postgres' }));
   redis.on('error', () => metrics.dependencyErrors.inc({ dependency: 'redis' }));
   observeScripts(redis, (name, seconds, failed) => {
     metrics.scriptDuration.observe({ script: name }, seconds);
     if (failed) metrics.dependencyErrors.inc({ dependency: 'redis' });
   });
+  const created: Array<{ definition: CapabilityDefinition; capability: Capability }> = [];
+  const closeConnections = () => Promise.allSettled([pool.end(), redis.quit()]);
   try {
     const keystore = await loadKeystore(pool);
-    const ticketIds = new TicketIds(await loadSecret(pool, 'ticket-id-hmac'));
-    const rooms = new RoomRepository(pool);
-    const waitingRoom = new WaitingRoomService({
-      redis,
-      prefix: config.redisPrefix,
-      rooms,
-      tokens: new AccessTokens(keystore),
-      ticketIds,
-      roomCacheMs: config.roomCacheMs,
-    });
-    const campaigns = new CampaignRepository(pool);
-    const claims = new ClaimsService({
-      redis,
-      prefix: config.redisPrefix,
-      repository: campaigns,
-      claimIds: new ClaimIds(await loadSecret(pool, 'claim-id-hmac')),
-      clock,
-      log,
-      metrics,
-      roomExists: async (roomId) => (await rooms.get(roomId)) !== null,
-    });
-    return {
+    const infra: Infrastructure = {
       config,
-      pool,
       redis,
-      keystore,
-      rooms,
-      waitingRoom,
-      campaigns,
-      claims,
-      apiKeys: new ApiKeys(pool),
-      outbox: new OutboxSender(pool, log),
-      clock,
+      prefix: config.redisPrefix,
+      pool,
+      clock: options.clock ?? systemClock,
       log,
       metrics,
+      access: new AccessGate(new AccessTokens(keystore)),
+      partners: new ApiKeys(pool),
+      outbox: new Outbox(pool),
+      admin: adminAuth(config.adminToken),
+      secret: (name) => loadSecret(pool, name),
+    };
+    const definitions = options.capabilities ?? CAPABILITIES;
+    const errors = new ErrorTable(definitions.map((d) => d.errors));
+    for (const definition of definitions) created.push({ definition, capability: await definition.create(infra) });
+    return {
+      infra,
+      keystore,
+      errors,
+      capabilities: created,
+      get<C extends Capability>(definition: CapabilityDefinition<C>): C {
+        const found = created.find((c) => c.definition === definition);
+        if (!found) throw new Error(`capability ${definition.name} is not running here`);
+        return found.capability as C;
+      },
       async close() {
-        await Promise.allSettled([pool.end(), redis.quit()]);
+        await Promise.allSettled(created.map(({ capability }) => capability.close?.()));
+        await closeConnections();
       },
     };
   } catch (err) {
-    await Promise.allSettled([pool.end(), redis.quit()]);
+    await Promise.allSettled(created.map(({ capability }) => capability.close?.()));
+    await closeConnections();
     throw err;
   }
 }
@@ -104,7 +99,14 @@ export function createLogger(level: string): FastifyBaseLogger {
   return pino({
     level,
     redact: {
-      paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'headers.authorization', 'headers["x-api-key"]'],
+      paths: [
+        'req.headers.authorization',
+        'req.headers["x-api-key"]',
+        'req.headers.cookie',
+        'headers.authorization',
+        'headers["x-api-key"]',
+        'headers.cookie',
+      ],
       censor: '[redacted]',
     },
   }) as FastifyBaseLogger;

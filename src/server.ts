@@ -1,11 +1,9 @@
 import { Loops } from './background.js';
-import { startClaimsLoops } from './claims/background.js';
 import type { Config } from './config.js';
 import { type Context, openContext } from './context.js';
 import { ensureDatabase, migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
 import { buildApp } from './http/app.js';
-import { startWaitingRoomLoops } from './waiting-room/background.js';
 
 export interface ServeOptions {
   /** Run migrations before serving (default true: one command brings an instance up). */
@@ -30,8 +28,7 @@ export async function serve(config: Config, options: ServeOptions = {}) {
       await new Promise((resolve) => setTimeout(resolve, (options.drainSeconds ?? 0) * 1000));
       await app.close(); // stops accepting, waits for in-flight requests
       await loops.stop();
-      await ctx.claims.writer.flush().catch(() => {});
-      await ctx.close();
+      await ctx.close(); // each capability flushes its writers first
       app.log.info('stopped');
     })());
   process.once('SIGTERM', () => void stop('SIGTERM').then(() => process.exit(0)));
@@ -49,12 +46,11 @@ export async function prepareDatabase(databaseUrl: string): Promise<string[]> {
   }
 }
 
-/** Every instance's background work (no leader: each step is safe to run concurrently). */
+/** Every instance's background work: each capability's loops (no leader: each step is safe to run concurrently). */
 export function startBackground(ctx: Context): Loops {
-  const loops = new Loops(ctx.log);
-  startWaitingRoomLoops(loops, ctx.waitingRoom, ctx.rooms, ctx.config.admissionIntervalMs, (room, count) =>
-    ctx.metrics.admitted.inc({ room }, count),
-  );
-  startClaimsLoops(loops, ctx.claims, ctx.campaigns, ctx.outbox, ctx.apiKeys);
+  const loops = new Loops(ctx.infra.log);
+  for (const { capability } of ctx.capabilities) {
+    for (const loop of capability.loops ?? []) loops.every(loop.name, loop.everyMs, () => loop.step());
+  }
   return loops;
 }

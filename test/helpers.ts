@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
 import type { Loops } from '../src/background.js';
 import type { Clock } from '../src/clock.js';
 import { type Config, loadConfig } from '../src/config.js';
 import { type Context, openContext } from '../src/context.js';
 import { buildApp } from '../src/http/app.js';
+import { createRedis, deleteKeysWithPrefix, parseClusterNodes, type RedisClient } from '../src/redis/client.js';
 import { prepareDatabase, startBackground } from '../src/server.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -17,6 +17,29 @@ function required(name: string): string {
   const value = process.env[name];
   if (!value) throw new Error(`${name} is not set: run the tests with npm test`);
   return value;
+}
+
+/**
+ * The Redis the tests run on: a single Redis (TEST_REDIS_URL) or a Redis Cluster
+ * (TEST_REDIS_CLUSTER_NODES); scripts/test.sh runs the whole suite once on each.
+ */
+export const REDIS_MODE: 'single' | 'cluster' = process.env.TEST_REDIS_CLUSTER_NODES ? 'cluster' : 'single';
+
+function redisSettings(): Pick<Config, 'redisUrl' | 'redisClusterNodes'> {
+  if (REDIS_MODE === 'cluster') {
+    const nodes = parseClusterNodes(required('TEST_REDIS_CLUSTER_NODES'));
+    if (!nodes) throw new Error('TEST_REDIS_CLUSTER_NODES is not a list of host:port');
+    return { redisUrl: 'redis://unused.invalid:6379', redisClusterNodes: nodes };
+  }
+  return { redisUrl: required('TEST_REDIS_URL'), redisClusterNodes: null };
+}
+
+/** A Redis client of the tests' kind (single or cluster); the caller disconnects it. */
+export function testRedis(): RedisClient {
+  const settings = redisSettings();
+  return createRedis(
+    settings.redisClusterNodes ? { kind: 'cluster', nodes: settings.redisClusterNodes } : { kind: 'single', url: settings.redisUrl },
+  );
 }
 
 let migrated: Promise<unknown> | null = null;
@@ -29,7 +52,7 @@ export function testPrefix(): string {
 export function testConfig(overrides: Partial<Config> = {}): Config {
   return loadConfig(
     {
-      redisUrl: required('TEST_REDIS_URL'),
+      ...redisSettings(),
       databaseUrl: required('TEST_DATABASE_URL'),
       adminToken: ADMIN_TOKEN,
       port: 0,
@@ -68,23 +91,16 @@ export async function startInstance(
     async close() {
       await background?.stop();
       await app.close();
-      await ctx.claims.writer.flush().catch(() => {});
-      ctx.claims.writer.stop();
       await ctx.close();
     },
   };
 }
 
-/** Deletes every key under the prefix (SCAN, never FLUSH: other data may share this Redis). */
+/** Deletes every key under the prefix, on every master (SCAN, never FLUSH: other data may share this Redis). */
 export async function deletePrefix(prefix: string): Promise<void> {
-  const redis = new Redis(required('TEST_REDIS_URL'));
+  const redis = testRedis();
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
+    await deleteKeysWithPrefix(redis, prefix);
   } finally {
     redis.disconnect();
   }
@@ -186,7 +202,9 @@ export function useListeningInstance(
 export function cliEnv(prefix: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
     ...process.env,
-    REDIS_URL: required('TEST_REDIS_URL'),
+    ...(REDIS_MODE === 'cluster'
+      ? { REDIS_CLUSTER_NODES: required('TEST_REDIS_CLUSTER_NODES') }
+      : { REDIS_URL: required('TEST_REDIS_URL') }),
     DATABASE_URL: required('TEST_DATABASE_URL'),
     FLOODGATE_ADMIN_TOKEN: ADMIN_TOKEN,
     FLOODGATE_REDIS_PREFIX: prefix,
@@ -211,6 +229,67 @@ export function assertSameTicketAnswer(actual: Record<string, unknown>, expected
 
 /** How many times an instance has run a Lua script (from its metrics). */
 export async function scriptRuns(ctx: Context, script: string): Promise<number> {
-  const { values } = await ctx.metrics.registry.getSingleMetric('floodgate_lua_script_duration_seconds')!.get();
+  const { values } = await ctx.infra.metrics.registry.getSingleMetric('floodgate_lua_script_duration_seconds')!.get();
   return values.find((v) => (v as { metricName?: string }).metricName?.endsWith('_count') && v.labels.script === script)?.value ?? 0;
+}
+
+export interface HttpCase {
+  method: 'GET' | 'POST' | 'DELETE';
+  path: string;
+  headers?: Record<string, string>;
+  /** The raw body (sent as is, with the given content-type header). */
+  payload?: string;
+}
+
+export interface HttpAnswer {
+  status: number;
+  headers: Record<string, string | undefined>;
+  body: any;
+}
+
+/** Headers a shortcut and its route must agree on (framework-only headers like date are left out). */
+const PARITY_HEADERS = ['content-type', 'cache-control', 'retry-after'];
+
+/**
+ * The parity check of the request shortcuts: one case sent over HTTP to the listening instance
+ * (where a shortcut may take it) and the same case, or its twin on an identical entity when
+ * running it twice would change the outcome, injected into the Fastify route (which shortcuts
+ * never see). Status, the headers both must agree on and the body (after `normalise`, for ids that
+ * differ between twins) must be equal; `taken` says whether the shortcut answered the case itself
+ * (true) or handed it to the route (false).
+ */
+export async function assertShortcutParity(
+  instance: { app: FastifyInstance; origin: string },
+  viaShortcut: HttpCase,
+  options: { route?: HttpCase; taken: boolean; normalise?: (body: any, side: 'shortcut' | 'route') => unknown; message?: string },
+): Promise<HttpAnswer> {
+  const { request } = await import('undici');
+  const routeCase = options.route ?? viaShortcut;
+  const answeredBefore = [...instance.app.shortcuts.answered.values()].reduce((a, b) => a + b, 0);
+  const res = await request(`${instance.origin}${viaShortcut.path}`, {
+    method: viaShortcut.method,
+    headers: viaShortcut.headers ?? {},
+    ...(viaShortcut.payload !== undefined ? { body: viaShortcut.payload } : {}),
+  });
+  const text = await res.body.text();
+  const shortcut: HttpAnswer = { status: res.statusCode, headers: pick(res.headers), body: text ? JSON.parse(text) : null };
+  const taken = [...instance.app.shortcuts.answered.values()].reduce((a, b) => a + b, 0) - answeredBefore;
+  const injected = await instance.app.inject({
+    method: routeCase.method,
+    url: routeCase.path,
+    headers: routeCase.headers ?? {},
+    ...(routeCase.payload !== undefined ? { payload: routeCase.payload } : {}),
+  });
+  const route: HttpAnswer = { status: injected.statusCode, headers: pick(injected.headers), body: injected.body ? injected.json() : null };
+  const label = options.message ?? `${viaShortcut.method} ${viaShortcut.path} ${viaShortcut.payload ?? ''}`;
+  assert.equal(taken, options.taken ? 1 : 0, `${label}: ${options.taken ? 'answered by the shortcut' : 'handed to the route'}`);
+  assert.equal(shortcut.status, route.status, `${label}: status`);
+  assert.deepEqual(shortcut.headers, route.headers, `${label}: headers`);
+  const normalise = options.normalise ?? ((body: unknown) => body);
+  assert.deepEqual(normalise(shortcut.body, 'shortcut'), normalise(route.body, 'route'), `${label}: body`);
+  return shortcut;
+}
+
+function pick(headers: Record<string, unknown>): Record<string, string | undefined> {
+  return Object.fromEntries(PARITY_HEADERS.map((name) => [name, headers[name] === undefined ? undefined : String(headers[name])]));
 }

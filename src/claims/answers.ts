@@ -1,39 +1,27 @@
-import { errorBody } from '../http/errors.js';
-import type { JsonAnswer } from '../http/shortcuts.js';
+import type { ShortcutAnswer } from '../capability.js';
+import { DomainError } from '../errors.js';
 import type { ClaimOutcome } from './service.js';
 
-/** The HTTP answer to a claim's outcome: one definition for the route and its shortcut. */
-export function claimAnswer(outcome: ClaimOutcome): JsonAnswer {
+/**
+ * A claim's outcome as the API answers it, for the route and its shortcut alike: the success
+ * bodies, or the DomainError of a refusal (its status and message come from the error table).
+ */
+export function claimAnswer(outcome: ClaimOutcome): ShortcutAnswer {
   switch (outcome.kind) {
     case 'confirmed':
-      return { status: 201, body: { ...outcome.claim, status: 'confirmed' }, headers: {} };
+      return { status: 201, body: { ...outcome.claim, status: 'confirmed' } };
     case 'pending':
       // Accepted and logged, but PostgreSQL could not take it yet: it will, and the status says when.
-      return { status: 202, body: { ...outcome.claim, status: 'pending' }, headers: {} };
+      return { status: 202, body: { ...outcome.claim, status: 'pending' } };
     case 'already_claimed':
-      return {
-        status: 409,
-        body: errorBody('already_claimed', 'This user already holds the most claims allowed', { claims: outcome.claims }),
-        headers: {},
-      };
+      throw new DomainError('already_claimed', { claims: outcome.claims });
     case 'sold_out':
-      return {
-        status: 410,
-        body: errorBody('sold_out', outcome.scope === 'day' ? "Today's quota is used up" : 'Sold out', {
-          scope: outcome.scope,
-          ...(outcome.nextOpening ? { nextOpening: outcome.nextOpening } : {}),
-        }),
-        headers: {},
-      };
+      throw new DomainError('sold_out', { scope: outcome.scope, ...(outcome.nextOpening ? { nextOpening: outcome.nextOpening } : {}) });
     case 'not_open':
-      return { status: 425, body: errorBody('not_open', 'The campaign is not open yet', { opensAt: outcome.opensAt }), headers: {} };
+      throw new DomainError('not_open', { opensAt: outcome.opensAt });
     case 'closed':
-      return { status: 410, body: errorBody('closed', 'The campaign is closed'), headers: {} };
+      throw new DomainError('closed');
     case 'rebuilding':
-      return {
-        status: 503,
-        body: errorBody('rebuilding', 'The campaign is being restored; retry shortly'),
-        headers: { 'retry-after': '2' },
-      };
+      throw new DomainError('rebuilding');
   }
 }

@@ -1,19 +1,12 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { bearerToken } from '../http/admin-auth.js';
-import { AppError } from '../http/errors.js';
-import type { ApiKeys } from '../partners/api-keys.js';
-import type { WaitingRoomService } from '../waiting-room/service.js';
+import { InvalidRequest } from '../errors.js';
+import type { PartnerKeys } from '../partners/api-keys.js';
+import type { AccessGate } from '../tokens/access-gate.js';
 import type { CampaignRecord } from './repository.js';
 
 export interface ClaimantDeps {
-  apiKeys: ApiKeys;
-  waitingRoom: WaitingRoomService;
-}
-
-/** A partner's backend: a valid, unrevoked X-Api-Key, else 401 invalid_api_key. */
-export async function requirePartner(deps: ClaimantDeps, headers: IncomingHttpHeaders): Promise<void> {
-  const key = headers['x-api-key'];
-  if (typeof key !== 'string' || !(await deps.apiKeys.check(key))) throw new AppError('invalid_api_key');
+  partners: PartnerKeys;
+  access: AccessGate;
 }
 
 /**
@@ -26,16 +19,8 @@ export async function claimant(
   campaign: CampaignRecord,
   bodyUserId: string | undefined,
 ): Promise<string> {
-  if (campaign.roomId) {
-    const token = bearerToken(headers.authorization);
-    const verified = token ? await deps.waitingRoom.verify(token, campaign.roomId) : null;
-    if (!verified) throw new AppError('not_admitted');
-    if (bodyUserId !== undefined && bodyUserId !== verified.userId) {
-      throw new AppError('not_admitted', 'The access token was issued to another user');
-    }
-    return verified.userId;
-  }
-  await requirePartner(deps, headers);
-  if (bodyUserId === undefined) throw new AppError('invalid_request', "body must have required property 'userId'");
+  if (campaign.roomId) return (await deps.access.admit(headers, campaign.roomId, bodyUserId)).userId;
+  await deps.partners.require(headers);
+  if (bodyUserId === undefined) throw new InvalidRequest("body must have required property 'userId'");
   return bodyUserId;
 }

@@ -1,4 +1,6 @@
 import type { Pool } from '../db/pool.js';
+import type { DurableStore, StoreVerdict } from '../durable/persist.js';
+import { InvalidRequest } from '../errors.js';
 import type { CampaignConfig } from './domain/campaign-config.js';
 
 export interface CampaignRecord extends CampaignConfig {
@@ -109,7 +111,7 @@ SELECT s.claim_id
 export type InsertOutcome = { inserted: Set<string>; existing: Set<string> };
 
 /** Accepted claims as the statements' column arrays ($1..$8). */
-function claimColumns(claims: AcceptedClaim[]): unknown[] {
+function claimColumns(claims: readonly AcceptedClaim[]): unknown[] {
   const columns = {
     campaignId: [] as string[],
     seq: [] as number[],
@@ -142,29 +144,36 @@ function claimColumns(claims: AcceptedClaim[]): unknown[] {
   ];
 }
 
-export class CampaignRepository {
+export class CampaignRepository implements DurableStore<AcceptedClaim> {
   constructor(private readonly pool: Pool) {}
 
+  /** Inserts the campaign; null when one with the same id exists. A roomId that is no room is refused. */
   async insert(c: CampaignConfig): Promise<CampaignRecord | null> {
-    const result = await this.pool.query<CampaignRow>(
-      `INSERT INTO campaigns (id, stock, per_user_limit, opens_at, closes_at, daily_opens_at, daily_closes_at,
+    const result = await this.pool
+      .query<CampaignRow>(
+        `INSERT INTO campaigns (id, stock, per_user_limit, opens_at, closes_at, daily_opens_at, daily_closes_at,
                               daily_time_zone, daily_quota, room_id, webhook_url)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
        ON CONFLICT (id) DO NOTHING RETURNING *`,
-      [
-        c.id,
-        c.stock,
-        c.perUserLimit,
-        c.opensAt,
-        c.closesAt,
-        c.daily?.opensAt ?? null,
-        c.daily?.closesAt ?? null,
-        c.daily?.timeZone ?? null,
-        c.daily?.quota ?? 0,
-        c.roomId,
-        c.webhookUrl,
-      ],
-    );
+        [
+          c.id,
+          c.stock,
+          c.perUserLimit,
+          c.opensAt,
+          c.closesAt,
+          c.daily?.opensAt ?? null,
+          c.daily?.closesAt ?? null,
+          c.daily?.timeZone ?? null,
+          c.daily?.quota ?? 0,
+          c.roomId,
+          c.webhookUrl,
+        ],
+      )
+      .catch((err: unknown) => {
+        // The foreign key on room_id is the check: rooms are the waiting room's, not ours to read.
+        if ((err as { code?: unknown }).code === '23503') throw new InvalidRequest(`roomId "${c.roomId}" is not a room`);
+        throw err;
+      });
     return result.rows[0] ? fromRow(result.rows[0]) : null;
   }
 
@@ -219,11 +228,17 @@ export class CampaignRepository {
 
   /**
    * Persists accepted claims in one statement, idempotently, with their webhook notifications
-   * (outbox) in the same transaction. A claim is in `inserted` when this call wrote it and in
-   * `existing` when the very same claim (campaign, seq, user, claim number) was already there;
-   * a claim in neither collides with a different stored claim.
+   * (outbox) in the same transaction: 'stored' when this call wrote the claim or the very same
+   * claim (campaign, seq, user, claim number) was there already, 'conflict' when a different
+   * stored claim holds its place. Throws when the statement fails (the durable pipeline splits a
+   * batch the database refuses for its data).
    */
-  async persist(claims: AcceptedClaim[]): Promise<InsertOutcome> {
+  async persist(claims: readonly AcceptedClaim[]): Promise<StoreVerdict[]> {
+    const { inserted, existing } = await this.insertClaims(claims);
+    return claims.map((c) => (inserted.has(c.claimId) || existing.has(c.claimId) ? 'stored' : 'conflict'));
+  }
+
+  async insertClaims(claims: readonly AcceptedClaim[]): Promise<InsertOutcome> {
     const values = claimColumns(claims);
     try {
       // Named statements are planned once per connection, not for every batch (planning these

@@ -1,10 +1,11 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { adminAuth, bearer } from '../http/admin-auth.js';
-import { AppError, errorBody, errorResponses } from '../http/errors.js';
-import type { ApiKeys } from '../partners/api-keys.js';
-import type { WaitingRoomService } from '../waiting-room/service.js';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { FastifyInstance } from 'fastify';
+import { DomainError } from '../errors.js';
+import type { PartnerKeys } from '../partners/api-keys.js';
+import type { AccessGate } from '../tokens/access-gate.js';
+import { type AdminAuth, bearerToken } from '../tokens/admin-token.js';
 import { claimAnswer } from './answers.js';
-import { claimant, requirePartner } from './claimant.js';
+import { claimant } from './claimant.js';
 import type { NewCampaignInput } from './domain/campaign-config.js';
 import type { CampaignRecord } from './repository.js';
 import {
@@ -19,11 +20,11 @@ import {
 } from './schemas.js';
 import type { ClaimsService } from './service.js';
 
-interface Deps {
+export interface ClaimRouteDeps {
   claims: ClaimsService;
-  apiKeys: ApiKeys;
-  waitingRoom: WaitingRoomService;
-  adminToken: string | undefined;
+  partners: PartnerKeys;
+  access: AccessGate;
+  admin: AdminAuth;
 }
 
 function campaignBody(record: CampaignRecord, stats: object) {
@@ -36,21 +37,23 @@ function campaignBody(record: CampaignRecord, stats: object) {
   };
 }
 
-export function claimRoutes(app: FastifyInstance, { claims, apiKeys, waitingRoom, adminToken }: Deps): void {
-  const admin = adminAuth(adminToken);
+export function claimRoutes(app: FastifyInstance, { claims, partners, access, admin }: ClaimRouteDeps): void {
   const tags = ['claims'];
 
-  const partner = (request: FastifyRequest) => requirePartner({ apiKeys, waitingRoom }, request.headers);
+  /** Operators (admin token) and partners' backends (X-Api-Key) may read and redeem any claim. */
+  const operatorOrPartner = async (headers: IncomingHttpHeaders) => {
+    if (!admin.isAdmin(headers)) await partners.require(headers);
+  };
 
   async function campaignOr404(campaignId: string): Promise<CampaignRecord> {
     const campaign = await claims.campaigns.get(campaignId);
-    if (!campaign) throw new AppError('campaign_not_found');
+    if (!campaign) throw new DomainError('campaign_not_found');
     return campaign;
   }
 
   app.post<{ Body: NewCampaignInput }>(
     '/v1/campaigns',
-    { onRequest: admin, schema: { tags, body: createCampaignBody, response: { 201: campaignResponse, ...errorResponses } } },
+    { onRequest: admin.guard, schema: { tags, body: createCampaignBody, response: { 201: campaignResponse } } },
     async (request, reply) => {
       const record = await claims.createCampaign(request.body);
       const { stats } = await claims.describe(record.id);
@@ -61,11 +64,8 @@ export function claimRoutes(app: FastifyInstance, { claims, apiKeys, waitingRoom
   app.get(
     '/v1/campaigns',
     {
-      onRequest: admin,
-      schema: {
-        tags,
-        response: { 200: { type: 'object', properties: { campaigns: { type: 'array', items: campaignResponse } } }, ...errorResponses },
-      },
+      onRequest: admin.guard,
+      schema: { tags, response: { 200: { type: 'object', properties: { campaigns: { type: 'array', items: campaignResponse } } } } },
     },
     async () => {
       const records = await claims.listCampaigns();
@@ -81,7 +81,7 @@ export function claimRoutes(app: FastifyInstance, { claims, apiKeys, waitingRoom
 
   app.get<{ Params: { campaignId: string } }>(
     '/v1/campaigns/:campaignId',
-    { onRequest: admin, schema: { tags, params: campaignParams, response: { 200: campaignResponse, ...errorResponses } } },
+    { onRequest: admin.guard, schema: { tags, params: campaignParams, response: { 200: campaignResponse } } },
     async (request) => {
       const { record, stats } = await claims.describe(request.params.campaignId);
       return campaignBody(record, stats);
@@ -90,51 +90,48 @@ export function claimRoutes(app: FastifyInstance, { claims, apiKeys, waitingRoom
 
   app.post<{ Params: { campaignId: string }; Body: { userId?: string } | undefined }>(
     '/v1/campaigns/:campaignId/claims',
-    {
-      schema: {
-        tags,
-        params: campaignParams,
-        body: claimBody,
-        response: { 201: claimResponse, 202: claimResponse, ...errorResponses },
-      },
-    },
-    async (request, reply: FastifyReply) => {
+    { schema: { tags, params: campaignParams, body: claimBody, response: { 201: claimResponse, 202: claimResponse } } },
+    async (request, reply) => {
       const campaign = await campaignOr404(request.params.campaignId);
-      const userId = await claimant({ apiKeys, waitingRoom }, request.headers, campaign, request.body?.userId);
+      const userId = await claimant({ partners, access }, request.headers, campaign, request.body?.userId);
       const answer = claimAnswer(await claims.claim(campaign, userId));
-      return reply.code(answer.status).headers(answer.headers).send(answer.body);
+      return reply
+        .code(answer.status)
+        .headers(answer.headers ?? {})
+        .send(answer.body);
     },
   );
 
   app.get<{ Params: { campaignId: string; userId: string } }>(
     '/v1/campaigns/:campaignId/claims/:userId',
-    { schema: { tags, params: userClaimParams, response: { 200: userClaimsResponse, ...errorResponses } } },
+    { schema: { tags, params: userClaimParams, response: { 200: userClaimsResponse } } },
     async (request) => {
       const campaign = await campaignOr404(request.params.campaignId);
-      const token = bearer(request);
-      const viaToken = campaign.roomId && token ? await waitingRoom.verify(token, campaign.roomId) : null;
-      if (!viaToken || viaToken.userId !== request.params.userId) await partner(request);
+      // A browser may read its own claims with its access token; operators and partners anyone's.
+      const token = bearerToken(request.headers.authorization);
+      const viaToken = campaign.roomId && token ? await access.verify(token, campaign.roomId) : null;
+      if (!viaToken || viaToken.userId !== request.params.userId) await operatorOrPartner(request.headers);
       const list = await claims.claimsOf(campaign.id, request.params.userId);
-      if (list.length === 0) throw new AppError('claim_not_found', 'This user holds no claim in this campaign');
-      const latest = list.at(-1)!;
+      if (list.length === 0) throw new DomainError('claim_not_found');
       const view = (c: (typeof list)[number]) => ({
         ...c,
         claimedAt: c.claimedAt?.toISOString() ?? null,
         redeemedAt: c.redeemedAt?.toISOString() ?? null,
       });
-      return { ...view(latest), claims: list.map(view) };
+      return { ...view(list.at(-1)!), claims: list.map(view) };
     },
   );
 
   app.post<{ Params: { campaignId: string; claimId: string } }>(
     '/v1/campaigns/:campaignId/claims/:claimId/redeem',
-    { onRequest: partner, schema: { tags, params: redeemParams, response: { 200: userClaimsResponse, ...errorResponses } } },
-    async (request, reply) => {
+    {
+      onRequest: (request) => operatorOrPartner(request.headers),
+      schema: { tags, params: redeemParams, response: { 200: userClaimsResponse } },
+    },
+    async (request) => {
       const { outcome, claim } = await claims.redeem(request.params.campaignId, request.params.claimId);
       const body = { ...claim, claimedAt: claim.claimedAt.toISOString(), redeemedAt: claim.redeemedAt?.toISOString() ?? null };
-      if (outcome === 'already_redeemed') {
-        return reply.code(409).send(errorBody('already_redeemed', 'This claim was already redeemed', { claim: body }));
-      }
+      if (outcome === 'already_redeemed') throw new DomainError('already_redeemed', { claim: body });
       return body;
     },
   );

@@ -1,6 +1,6 @@
 // JSON schemas of the claims API: validation in, serialisation out, and the OpenAPI document.
+import { idSchema as id, textSchema, urlSchema, userIdSchema } from '../input-rules.js';
 
-const id = { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } as const;
 const hhmm = { type: 'string', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' } as const;
 
 export const campaignParams = {
@@ -12,7 +12,7 @@ export const campaignParams = {
 
 export const userClaimParams = {
   type: 'object',
-  properties: { campaignId: id, userId: { type: 'string', minLength: 1, maxLength: 128 } },
+  properties: { campaignId: id, userId: userIdSchema },
   required: ['campaignId', 'userId'],
   additionalProperties: false,
 } as const;
@@ -37,14 +37,14 @@ export const createCampaignBody = {
       properties: {
         opensAt: hhmm,
         closesAt: hhmm,
-        timeZone: { type: 'string', minLength: 1, maxLength: 64 },
+        timeZone: textSchema(64, 1),
         quota: { type: 'integer', minimum: 1, maximum: 100_000_000 },
       },
       required: ['opensAt', 'timeZone', 'quota'],
       additionalProperties: false,
     },
     roomId: id,
-    webhookUrl: { type: 'string', maxLength: 2048 },
+    webhookUrl: urlSchema,
   },
   required: ['id', 'stock'],
   additionalProperties: false,
@@ -52,7 +52,7 @@ export const createCampaignBody = {
 
 export const claimBody = {
   type: 'object',
-  properties: { userId: { type: 'string', minLength: 1, maxLength: 128 } },
+  properties: { userId: userIdSchema },
   additionalProperties: false,
 } as const;
 

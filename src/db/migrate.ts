@@ -1,4 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
+import { SQL_PATTERNS } from '../input-rules.js';
 import type { Pool } from './pool.js';
 
 const MIGRATIONS_DIR = new URL('./migrations/', import.meta.url);
@@ -18,7 +19,7 @@ export async function migrate(pool: Pool): Promise<string[]> {
     const done = new Set((await client.query<{ name: string }>('SELECT name FROM floodgate_migrations')).rows.map((r) => r.name));
     for (const file of files) {
       if (done.has(file)) continue;
-      const sql = await readFile(new URL(file, MIGRATIONS_DIR), 'utf8');
+      const sql = withInputRules(await readFile(new URL(file, MIGRATIONS_DIR), 'utf8'));
       await client.query('BEGIN');
       try {
         await client.query(sql);
@@ -54,4 +55,16 @@ export async function ensureDatabase(databaseUrl: string, createPool: (url: stri
   } finally {
     await admin.end();
   }
+}
+
+/**
+ * The migrations' CHECKs name the shared input rules as {{ID_PATTERN}}, {{USER_ID_PATTERN}}:
+ * the SQL enforces exactly what the API's schemas do (src/input-rules.ts).
+ */
+export function withInputRules(sql: string): string {
+  return sql.replace(/\{\{([A-Z_]+)\}\}/g, (_, name: string) => {
+    const pattern = SQL_PATTERNS[name];
+    if (pattern === undefined) throw new Error(`a migration names an unknown input rule {{${name}}}`);
+    return pattern.replaceAll("'", "''");
+  });
 }

@@ -1,58 +1,87 @@
-// Every error a client can receive: a stable code, its HTTP status and a default message.
-// Like fastify's lib/errors.js, codes never change meaning once published.
+// The one place where errors become HTTP: each kind of domain error has its status here, and the
+// errors only HTTP can have (a body too large, a wrong content type) have their code, status and
+// message here. Capabilities declare their codes and messages (their errors.ts) and never see a
+// status; the routes' error handler and the request shortcuts both answer through answerError().
+import { COMMON_ERRORS, type DomainError, type ErrorCatalogue, type ErrorKind, type ErrorSpec, InvalidRequest } from '../errors.js';
 
-export const ERRORS = {
-  invalid_request: { status: 400, message: 'The request is invalid' },
+export const STATUS_OF_KIND: Readonly<Record<ErrorKind, number>> = {
+  invalid: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  gone: 410,
+  too_early: 425,
+  rate_limited: 429,
+  unavailable: 503,
+};
+
+/** Errors of the HTTP layer itself: framing, parsing, routing, lifecycle. */
+export const HTTP_ERRORS = {
   invalid_json: { status: 400, message: 'The body is not valid JSON' },
-  unauthorized: { status: 401, message: 'A valid admin token is required' },
-  invalid_token: { status: 401, message: 'The access token is invalid, expired or revoked' },
-  not_found: { status: 404, message: 'Not found' },
-  room_not_found: { status: 404, message: 'No such room' },
-  ticket_not_found: { status: 404, message: 'No such ticket in this room' },
-  room_exists: { status: 409, message: 'A room with this id already exists' },
-  campaign_not_found: { status: 404, message: 'No such campaign' },
-  claim_not_found: { status: 404, message: 'No such claim' },
-  campaign_exists: { status: 409, message: 'A campaign with this id already exists' },
-  already_claimed: { status: 409, message: 'This user already holds the most claims allowed' },
-  already_redeemed: { status: 409, message: 'This claim was already redeemed' },
-  claim_pending: { status: 409, message: 'This claim is not confirmed yet; try again in a few seconds' },
-  sold_out: { status: 410, message: 'Sold out' },
-  closed: { status: 410, message: 'The campaign is closed' },
-  not_open: { status: 425, message: 'The campaign is not open yet' },
-  not_admitted: { status: 403, message: "A valid access token of the campaign's waiting room is required" },
-  invalid_api_key: { status: 401, message: 'A valid X-Api-Key is required' },
-  rebuilding: { status: 503, message: 'The campaign is being restored; retry shortly' },
-  extension_limit: { status: 409, message: 'The session cannot be extended any more' },
-  session_not_active: { status: 409, message: 'The session is not active' },
+  invalid_encoding: { status: 400, message: 'The request contains text that is not well-formed Unicode, or control characters' },
+  method_not_allowed: { status: 405, message: 'This method is not allowed here' },
   payload_too_large: { status: 413, message: 'The body is too large' },
+  uri_too_long: { status: 414, message: 'The URL is too long' },
   unsupported_media_type: { status: 415, message: 'Send the body as application/json' },
-  rate_limited: { status: 429, message: 'Too many requests' },
-  internal_error: { status: 500, message: 'Something went wrong on our side' },
+  header_fields_too_large: { status: 431, message: 'The request headers are too large' },
   unavailable: { status: 503, message: 'The service is not ready' },
+  internal_error: { status: 500, message: 'Something went wrong on our side' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
-export type ErrorCode = keyof typeof ERRORS;
+export type HttpErrorCode = keyof typeof HTTP_ERRORS;
 
-export class AppError extends Error {
-  readonly status: number;
-
-  constructor(
-    readonly code: ErrorCode,
-    message?: string,
-    readonly details?: Record<string, unknown>,
-  ) {
-    super(message ?? ERRORS[code].message);
-    this.status = ERRORS[code].status;
-  }
-
-  /** The body clients get: `{"error":{"code","message",...details}}`. */
-  body() {
-    return errorBody(this.code, this.message, this.details);
-  }
+export interface ErrorAnswer {
+  status: number;
+  body: { error: { code: string; message: string; [detail: string]: unknown } };
+  headers: Record<string, string>;
 }
 
-export function errorBody(code: string, message: string, details?: Record<string, unknown>) {
-  return { error: { code, message, ...details } };
+export function errorBody(code: string, message: string, details?: Readonly<Record<string, unknown>>) {
+  return { error: { ...details, code, message } };
+}
+
+/**
+ * Every code a client can receive, with its status and message: the common codes, each
+ * capability's, and the HTTP layer's. Built once at start; a code declared twice with different
+ * meanings stops the start.
+ */
+export class ErrorTable {
+  private readonly specs = new Map<string, ErrorSpec & { status: number }>();
+
+  constructor(catalogues: readonly ErrorCatalogue[]) {
+    for (const [code, spec] of Object.entries(HTTP_ERRORS)) this.specs.set(code, { kind: 'invalid', ...spec });
+    const all: ErrorCatalogue[] = [COMMON_ERRORS, ...catalogues];
+    for (const catalogue of all) {
+      for (const [code, spec] of Object.entries(catalogue)) {
+        const existing = this.specs.get(code);
+        if (existing && (existing.kind !== spec.kind || existing.message !== spec.message)) {
+          throw new Error(`error code "${code}" is declared twice with different meanings`);
+        }
+        this.specs.set(code, { ...spec, status: STATUS_OF_KIND[spec.kind] });
+      }
+    }
+  }
+
+  /** The answer to a domain error (or an HTTP-layer code). */
+  answer(code: string, details?: Readonly<Record<string, unknown>>, message?: string): ErrorAnswer {
+    const spec = this.specs.get(code);
+    if (!spec) throw new Error(`error code "${code}" is not declared`);
+    return {
+      status: spec.status,
+      body: errorBody(code, message ?? spec.message, details),
+      headers: spec.retryAfterSeconds ? { 'retry-after': String(spec.retryAfterSeconds) } : {},
+    };
+  }
+
+  forDomainError(error: DomainError): ErrorAnswer {
+    return this.answer(error.code, error.details, error instanceof InvalidRequest ? error.problem : undefined);
+  }
+
+  /** Every code with its status and message, for the documentation. */
+  list(): Array<{ code: string; status: number; message: string }> {
+    return [...this.specs].map(([code, { status, message }]) => ({ code, status, message })).sort((a, b) => a.code.localeCompare(b.code));
+  }
 }
 
 /** JSON schema of the error body, for the OpenAPI document. */

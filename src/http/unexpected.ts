@@ -1,28 +1,41 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Metrics } from '../metrics/metrics.js';
-import { errorBody } from './errors.js';
-import type { JsonAnswer } from './shortcuts.js';
+import type { ErrorAnswer, ErrorTable } from './errors.js';
 
-/** PostgreSQL or Redis unreachable: a 503 to retry, not a 500 bug. */
-export function isDependencyDown(error: { code?: unknown; message?: string }): boolean {
+/** Which dependency an error says is unreachable, if any: a 503 to retry, not a 500 bug. */
+export function unavailableDependency(error: { code?: unknown; message?: string; name?: string }): 'redis' | 'postgres' | null {
   const code = typeof error.code === 'string' ? error.code : '';
-  return (
-    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08006', '08001', '08003'].includes(code) ||
-    /Connection terminated|connect ECONNREFUSED|Connection is closed|max retries per request/i.test(error.message ?? '')
-  );
+  const message = error.message ?? '';
+  if (
+    /Connection is closed|max retries per request|Command timed out|CLUSTERDOWN|ClusterAllFailedError|Failed to refresh slots cache|TRYAGAIN/i.test(
+      message,
+    )
+  ) {
+    return 'redis';
+  }
+  if (error.name === 'MaxRetriesPerRequestError' || error.name === 'ClusterAllFailedError') return 'redis';
+  if (['57P01', '57P02', '57P03', '08006', '08001', '08003', '53300'].includes(code)) return 'postgres';
+  if (/Connection terminated|timeout exceeded when trying to connect|Connection terminated due to connection timeout/i.test(message))
+    return 'postgres';
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(code) || /connect ECONNREFUSED/i.test(message)) {
+    // A bare socket error: ioredis reports its own as the above; pg's reach us as these.
+    return 'postgres';
+  }
+  return null;
 }
 
 /**
- * The answer to an error no code path expected: a 503 with Retry-After when a dependency is down,
- * else a 500. Counted and logged here; the client sees only the error code.
+ * The answer to an error no code path expected: 503 `dependency_unavailable` with Retry-After
+ * when a dependency is down, else a 500. Counted and logged here (naming the dependency, never
+ * its address or credentials); the client sees only the error code.
  */
-export function unexpectedErrorAnswer(error: unknown, metrics: Metrics, log: FastifyBaseLogger): JsonAnswer {
-  const err = (error ?? {}) as { code?: unknown; message?: string };
-  if (isDependencyDown(err)) {
-    metrics.dependencyErrors.inc({ dependency: /redis|Connection is closed|max retries/i.test(err.message ?? '') ? 'redis' : 'postgres' });
-    log.warn({ err: error }, 'dependency unavailable');
-    return { status: 503, body: errorBody('unavailable', 'A dependency is unavailable; retry shortly'), headers: { 'retry-after': '1' } };
+export function unexpectedErrorAnswer(error: unknown, errors: ErrorTable, metrics: Metrics, log: FastifyBaseLogger): ErrorAnswer {
+  const dependency = unavailableDependency((error ?? {}) as { code?: unknown; message?: string; name?: string });
+  if (dependency) {
+    metrics.dependencyErrors.inc({ dependency });
+    log.warn({ dependency, reason: (error as Error | undefined)?.message }, 'dependency unavailable');
+    return errors.answer('dependency_unavailable');
   }
   log.error({ err: error }, 'unhandled error');
-  return { status: 500, body: errorBody('internal_error', 'Something went wrong on our side'), headers: {} };
+  return errors.answer('internal_error');
 }

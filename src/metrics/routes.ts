@@ -1,32 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import type { Context } from '../context.js';
 
-/** GET /metrics: refreshes the gauges that are cheaper to read at scrape time, then exposes all. */
+/** GET /metrics: refreshes each capability's gauges that are read at scrape time, then exposes all. */
 export function metricsRoutes(app: FastifyInstance, ctx: Context): void {
+  const { metrics } = ctx.infra;
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     if (route === '/metrics') return;
-    ctx.metrics.httpDuration.observe({ route, method: request.method, status_code: reply.statusCode }, reply.elapsedTime / 1000);
+    metrics.httpDuration.observe({ route, method: request.method, status_code: reply.statusCode }, reply.elapsedTime / 1000);
   });
 
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-    await refreshGauges(ctx);
-    reply.header('content-type', ctx.metrics.registry.contentType);
-    return ctx.metrics.registry.metrics();
+    await Promise.allSettled(ctx.capabilities.map(({ capability }) => capability.gauges?.()));
+    reply.header('content-type', metrics.registry.contentType);
+    return metrics.registry.metrics();
   });
-}
-
-async function refreshGauges(ctx: Context): Promise<void> {
-  const { metrics } = ctx;
-  metrics.claimsPending.set(ctx.claims.writer.backlog);
-  const [rooms, backlog] = await Promise.all([ctx.rooms.list().catch(() => []), ctx.outbox.backlog().catch(() => null)]);
-  if (backlog !== null) metrics.outboxBacklog.set(backlog);
-  await Promise.all(
-    rooms.map(async ({ id }) => {
-      const view = await ctx.waitingRoom.views.get(id, { fresh: true }).catch(() => null);
-      if (!view) return;
-      metrics.roomWaiting.set({ room: id }, Math.max(0, view.issued - view.served - view.leftWaiting));
-      metrics.roomActive.set({ room: id }, view.active);
-    }),
-  );
 }

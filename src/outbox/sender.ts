@@ -75,9 +75,4 @@ export class OutboxSender {
     this.log.debug({ id: message.id, attempts, error }, 'webhook delivery failed; will retry');
     return false;
   }
-
-  async backlog(): Promise<number> {
-    const { rows } = await this.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE delivered_at IS NULL');
-    return rows[0]!.n;
-  }
 }

@@ -1,5 +1,22 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Pool } from '../db/pool.js';
+import { DomainError } from '../errors.js';
+
+/** The port capabilities use to know a partner's backend by its X-Api-Key. */
+export interface PartnerKeys {
+  /** The partner id of a valid, unrevoked key, or null. */
+  check(apiKey: string): Promise<string | null>;
+  /** The partner whose key the request carries in X-Api-Key, else `invalid_api_key`. */
+  require(headers: IncomingHttpHeaders): Promise<string>;
+}
+
+export interface PartnerRecord {
+  partnerId: string;
+  name: string;
+  createdAt: Date;
+  revokedAt: Date | null;
+}
 
 export function hashApiKey(apiKey: string): string {
   return createHash('sha256').update(apiKey).digest('hex');
@@ -19,7 +36,7 @@ const REMEMBERED_KEYS = 10_000;
  * Partner API keys, checked against an in-process set of key hashes: no database query per request
  * (seed 002's per-request lookup pinned its database CPU). The set is reloaded every two seconds.
  */
-export class ApiKeys {
+export class ApiKeys implements PartnerKeys {
   private partnerByHash = new Map<string, string>();
   /**
    * Keys found valid since the last reload, as presented: a partner's backend sends the same key
@@ -52,6 +69,21 @@ export class ApiKeys {
     this.partnerByKey.clear();
     if (result.rowCount === 1) return true;
     return (await this.pool.query('SELECT 1 FROM partners WHERE id = $1', [partnerId])).rowCount === 1;
+  }
+
+  /** Every partner, revoked ones included (never their keys: only hashes are stored). */
+  async list(): Promise<PartnerRecord[]> {
+    const { rows } = await this.pool.query<PartnerRecord>(
+      'SELECT id AS "partnerId", name, created_at AS "createdAt", revoked_at AS "revokedAt" FROM partners ORDER BY created_at, id',
+    );
+    return rows;
+  }
+
+  async require(headers: IncomingHttpHeaders): Promise<string> {
+    const key = headers['x-api-key'];
+    const partnerId = typeof key === 'string' ? await this.check(key) : null;
+    if (!partnerId) throw new DomainError('invalid_api_key');
+    return partnerId;
   }
 
   /** The partner id of a valid key, or null. */

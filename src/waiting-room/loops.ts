@@ -1,4 +1,4 @@
-import type { Loops } from '../background.js';
+import type { Loop } from '../capability.js';
 import type { RoomRepository } from './repository.js';
 import type { WaitingRoomService } from './service.js';
 
@@ -20,37 +20,54 @@ const IDLE_ROOM_STEP_MS = 2_000;
  * and the flush of poll times. No leader: the admission script is safe under any number of
  * concurrent callers.
  */
-export function startWaitingRoomLoops(
-  loops: Loops,
+export function roomLoops(
   service: WaitingRoomService,
   rooms: RoomRepository,
   intervalMs: number,
-  onAdmitted: (roomId: string, count: number) => void = () => {},
-): void {
+  onAdmitted: (roomId: string, count: number) => void,
+): Loop[] {
   let roomIds: string[] = [];
   let fetchedAt = 0;
   /** Idle rooms, and when they are due for their next step. */
   const idleUntil = new Map<string, number>();
-  loops.every('admission', intervalMs, async () => {
-    if (Date.now() - fetchedAt > ROOM_LIST_REFRESH_MS || service.roomsChanged) {
-      service.roomsChanged = false;
-      roomIds = (await rooms.list()).map((r) => r.id);
-      fetchedAt = Date.now();
-    }
-    const entered = service.takeEnteredRooms();
-    for (const roomId of roomIds) {
-      const due = idleUntil.get(roomId);
-      if (due !== undefined && Date.now() < due && !entered.has(roomId)) continue;
-      const result = await service.admit(roomId);
-      if (result?.idle) idleUntil.set(roomId, Date.now() + IDLE_ROOM_STEP_MS);
-      else idleUntil.delete(roomId);
-      if (result && result.admitted > 0) onAdmitted(roomId, result.admitted);
-      if (result === null) {
-        // Redis lost this room: restore its configuration from the record.
-        const record = await rooms.get(roomId);
-        if (record) await service.writeConfig(record);
+  const admission: Loop = {
+    name: 'admission',
+    everyMs: intervalMs,
+    async step() {
+      if (Date.now() - fetchedAt > ROOM_LIST_REFRESH_MS || service.roomsChanged) {
+        service.roomsChanged = false;
+        roomIds = (await rooms.list()).map((r) => r.id);
+        fetchedAt = Date.now();
       }
-    }
-  });
-  loops.every('poll-times', SEEN_FLUSH_MS, () => service.seen.flush());
+      const entered = service.takeEnteredRooms();
+      const failures: Array<{ roomId: string; err: unknown }> = [];
+      for (const roomId of roomIds) {
+        const due = idleUntil.get(roomId);
+        if (due !== undefined && Date.now() < due && !entered.has(roomId)) continue;
+        // One room's failure (its step fails, its restore fails) is that room's: the others are stepped.
+        const result = await service.admit(roomId).catch((err: unknown) => {
+          failures.push({ roomId, err });
+          return undefined;
+        });
+        if (result === undefined) continue;
+        if (result === null) {
+          // Redis lost this room: restore its configuration from the record. Its queue starts
+          // empty, so it is idle until someone enters.
+          const record = await rooms.get(roomId);
+          if (record) await service.writeConfig(record).catch((err: unknown) => failures.push({ roomId, err }));
+          idleUntil.set(roomId, Date.now() + IDLE_ROOM_STEP_MS);
+          continue;
+        }
+        if (result.idle) idleUntil.set(roomId, Date.now() + IDLE_ROOM_STEP_MS);
+        else idleUntil.delete(roomId);
+        if (result.admitted > 0) onAdmitted(roomId, result.admitted);
+      }
+      if (failures.length > 0)
+        throw new AggregateError(
+          failures.map((f) => f.err),
+          `admission failed in ${failures.length} room(s): ${failures.map((f) => f.roomId).join(', ')}`,
+        );
+    },
+  };
+  return [admission, { name: 'poll-times', everyMs: SEEN_FLUSH_MS, step: () => service.seen.flush() }];
 }

@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import { type Clock, systemClock } from '../clock.js';
+import type { RedisClient } from '../redis/client.js';
 import { execPipeline } from '../redis/pipeline.js';
 import { RateWindow } from './domain/polling.js';
 import { issuedToPlace } from './domain/shuffle.js';
@@ -49,7 +49,7 @@ export class RoomViews {
   private readonly queued = new Map<string, Promise<RoomView | null>>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly maxAgeMs: number,
     private readonly clock: Clock = systemClock,

@@ -1,13 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import { adminAuth, bearer } from '../http/admin-auth.js';
-import { AppError } from '../http/errors.js';
+import { DomainError } from '../errors.js';
+import { type AdminAuth, bearerToken } from '../tokens/admin-token.js';
 import type { NewRoomInput } from './domain/room-config.js';
 import type { RoomRecord } from './repository.js';
 import type { RoomView } from './room-view.js';
 import {
   createRoomBody,
   enterBody,
-  errorResponses,
   roomParams,
   roomResponse,
   sessionResponse,
@@ -29,13 +28,12 @@ function roomBody(record: RoomRecord, view: RoomView | null, stats: RoomStats | 
   };
 }
 
-export function waitingRoomRoutes(app: FastifyInstance, service: WaitingRoomService, adminToken: string | undefined) {
-  const admin = adminAuth(adminToken);
+export function waitingRoomRoutes(app: FastifyInstance, service: WaitingRoomService, { guard: admin }: AdminAuth) {
   const tags = ['waiting room'];
 
   app.post<{ Body: NewRoomInput }>(
     '/v1/rooms',
-    { onRequest: admin, schema: { tags, body: createRoomBody, response: { 201: roomResponse, ...errorResponses } } },
+    { onRequest: admin, schema: { tags, body: createRoomBody, response: { 201: roomResponse } } },
     async (request, reply) => {
       const record = await service.createRoom(request.body);
       const { view, stats } = await service.describeRoom(record.id);
@@ -49,7 +47,7 @@ export function waitingRoomRoutes(app: FastifyInstance, service: WaitingRoomServ
       onRequest: admin,
       schema: {
         tags,
-        response: { 200: { type: 'object', properties: { rooms: { type: 'array', items: roomResponse } } }, ...errorResponses },
+        response: { 200: { type: 'object', properties: { rooms: { type: 'array', items: roomResponse } } } },
       },
     },
     async () => {
@@ -66,7 +64,7 @@ export function waitingRoomRoutes(app: FastifyInstance, service: WaitingRoomServ
 
   app.get<{ Params: { roomId: string } }>(
     '/v1/rooms/:roomId',
-    { onRequest: admin, schema: { tags, params: roomParams, response: { 200: roomResponse, ...errorResponses } } },
+    { onRequest: admin, schema: { tags, params: roomParams, response: { 200: roomResponse } } },
     async (request) => {
       const { record, view, stats } = await service.describeRoom(request.params.roomId);
       return roomBody(record, view, stats);
@@ -77,7 +75,7 @@ export function waitingRoomRoutes(app: FastifyInstance, service: WaitingRoomServ
     '/v1/rooms/:roomId',
     {
       onRequest: admin,
-      schema: { tags, params: roomParams, body: updateRoomBody, response: { 200: roomResponse, ...errorResponses } },
+      schema: { tags, params: roomParams, body: updateRoomBody, response: { 200: roomResponse } },
     },
     async (request) => {
       await service.updateRoom(request.params.roomId, request.body);
@@ -93,7 +91,7 @@ export function waitingRoomRoutes(app: FastifyInstance, service: WaitingRoomServ
         tags,
         params: roomParams,
         body: enterBody,
-        response: { 200: ticketResponse, 201: ticketResponse, ...errorResponses },
+        response: { 200: ticketResponse, 201: ticketResponse },
       },
     },
     async (request, reply) => {
@@ -104,7 +102,7 @@ export function waitingRoomRoutes(app: FastifyInstance, service: WaitingRoomServ
 
   app.get<{ Params: { roomId: string; ticketId: string } }>(
     '/v1/rooms/:roomId/tickets/:ticketId',
-    { schema: { tags, params: ticketParams, response: { 200: ticketResponse, ...errorResponses } } },
+    { schema: { tags, params: ticketParams, response: { 200: ticketResponse } } },
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
       return service.poll(request.params.roomId, request.params.ticketId);
@@ -113,7 +111,7 @@ export function waitingRoomRoutes(app: FastifyInstance, service: WaitingRoomServ
 
   app.delete<{ Params: { roomId: string; ticketId: string } }>(
     '/v1/rooms/:roomId/tickets/:ticketId',
-    { schema: { tags, params: ticketParams, response: errorResponses } },
+    { schema: { tags, params: ticketParams } },
     async (request, reply) => {
       await service.leave(request.params.roomId, request.params.ticketId);
       return reply.code(204).send();
@@ -122,15 +120,15 @@ export function waitingRoomRoutes(app: FastifyInstance, service: WaitingRoomServ
 
   app.post<{ Params: { roomId: string } }>(
     '/v1/rooms/:roomId/sessions/extend',
-    { schema: { tags, params: roomParams, response: { 200: sessionResponse, ...errorResponses } } },
-    async (request) => service.extend(request.params.roomId, bearer(request)),
+    { schema: { tags, params: roomParams, response: { 200: sessionResponse } } },
+    async (request) => service.extend(request.params.roomId, bearerToken(request.headers.authorization)),
   );
 
   app.post<{ Params: { roomId: string } }>(
     '/v1/rooms/:roomId/sessions/complete',
-    { schema: { tags, params: roomParams, response: errorResponses } },
+    { schema: { tags, params: roomParams } },
     async (request, reply) => {
-      await service.complete(request.params.roomId, bearer(request));
+      await service.complete(request.params.roomId, bearerToken(request.headers.authorization));
       return reply.code(204).send();
     },
   );
@@ -146,13 +144,12 @@ export function waitingRoomRoutes(app: FastifyInstance, service: WaitingRoomServ
             type: 'object',
             properties: { valid: { type: 'boolean' }, claims: { type: 'object', additionalProperties: true } },
           },
-          ...errorResponses,
         },
       },
     },
     async (request) => {
       const claims = await service.verify(request.body.token);
-      if (!claims) throw new AppError('invalid_token');
+      if (!claims) throw new DomainError('invalid_token');
       return {
         valid: true,
         claims: { ...claims, issuedAt: new Date(claims.issuedAt).toISOString(), expiresAt: new Date(claims.expiresAt).toISOString() },

@@ -1,10 +1,8 @@
 // JSON schemas of the waiting room's API: validation of what comes in, fast serialisation of what
-// goes out, and the OpenAPI document.
-export { errorResponses } from '../http/errors.js';
+// goes out, and the OpenAPI document. Error answers are described by the app (http/app.ts).
+import { idSchema as id, urlSchema, userIdSchema } from '../input-rules.js';
 
-const id = { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } as const;
-export const userIdSchema = { type: 'string', minLength: 1, maxLength: 128 } as const;
-const ticketIdSchema = { type: 'string', minLength: 3, maxLength: 64 } as const;
+const ticketIdSchema = { type: 'string', minLength: 1, maxLength: 64 } as const;
 
 export const roomParams = {
   type: 'object',
@@ -32,7 +30,7 @@ export const createRoomBody = {
     opensAt: { type: 'string', format: 'date-time' },
     prequeue: { type: 'string', enum: ['fifo', 'shuffle'] },
     abandonAfterSeconds: { type: 'integer', minimum: 3, maximum: 86_400 },
-    targetUrl: { type: 'string', maxLength: 2048 },
+    targetUrl: urlSchema,
   },
   required: ['id', 'admitPerSecond', 'maxActive', 'sessionSeconds'],
   additionalProperties: false,

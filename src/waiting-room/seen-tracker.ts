@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/client.js';
 import { execPipeline } from '../redis/pipeline.js';
 import { roomKeys } from './keys.js';
 
@@ -18,7 +18,7 @@ export class SeenTracker {
   private pending = new Map<string, Map<number, number>>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 
@@ -32,34 +32,43 @@ export class SeenTracker {
     if (this.pending.size === 0) return;
     const batch = this.pending;
     this.pending = new Map();
-    const pipeline = this.redis.pipeline();
-    for (const [roomId, tickets] of batch) {
-      const key = roomKeys(this.prefix, roomId).seen;
-      let args: Array<string | number> = [];
-      for (const [ticketNo, at] of tickets) {
-        args.push(at, ticketNo);
-        if (args.length === 2 * CHUNK) {
-          pipeline.zadd(key, 'GT', ...args);
-          args = [];
-        }
-      }
-      // GT: never move a time back (another instance may have written a later poll). A ticket
-      // admitted since its poll may be re-added here; the admission script forgets such stale
-      // entries (see admit-6.lua).
-      if (args.length > 0) pipeline.zadd(key, 'GT', ...args);
-    }
-    try {
-      await execPipeline(pipeline);
-    } catch (err) {
+    // One pipeline per room: its keys share one hash tag, so on a cluster each pipeline goes to
+    // one node; rooms are written concurrently, and a failure keeps only that room's times.
+    const failures = await Promise.all(
+      [...batch].map(([roomId, tickets]) =>
+        this.write(roomId, tickets).then(
+          () => null,
+          (err: unknown) => ({ roomId, tickets, err }),
+        ),
+      ),
+    );
+    const failed = failures.filter((f) => f !== null);
+    for (const { roomId, tickets } of failed) {
       // Redis did not take them: keep the times for the next flush (ZADD GT makes a retry of the
       // part that did land harmless), or honest pollers would look abandoned.
-      for (const [roomId, tickets] of batch) {
-        for (const [ticketNo, at] of tickets) {
-          const later = this.pending.get(roomId)?.get(ticketNo);
-          if (later === undefined || later < at) this.mark(roomId, ticketNo, at);
-        }
+      for (const [ticketNo, at] of tickets) {
+        const later = this.pending.get(roomId)?.get(ticketNo);
+        if (later === undefined || later < at) this.mark(roomId, ticketNo, at);
       }
-      throw err;
     }
+    if (failed.length > 0) throw failed[0]!.err;
+  }
+
+  private async write(roomId: string, tickets: Map<number, number>): Promise<void> {
+    const key = roomKeys(this.prefix, roomId).seen;
+    const pipeline = this.redis.pipeline();
+    let args: Array<string | number> = [];
+    for (const [ticketNo, at] of tickets) {
+      args.push(at, ticketNo);
+      if (args.length === 2 * CHUNK) {
+        pipeline.zadd(key, 'GT', ...args);
+        args = [];
+      }
+    }
+    // GT: never move a time back (another instance may have written a later poll). A ticket
+    // admitted since its poll may be re-added here; the admission script forgets such stale
+    // entries (see admit-6.lua).
+    if (args.length > 0) pipeline.zadd(key, 'GT', ...args);
+    await execPipeline(pipeline);
   }
 }

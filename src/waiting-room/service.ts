@@ -1,19 +1,19 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
-import { AppError } from '../http/errors.js';
-import type { KeyedBatcher } from '../redis/batcher.js';
-import type { AccessClaims, AccessTokens } from '../tokens/access-token.js';
+import { DomainError, InvalidRequest } from '../errors.js';
+import type { RedisClient } from '../redis/client.js';
+import type { AccessGate } from '../tokens/access-gate.js';
+import type { AccessClaims } from '../tokens/access-token.js';
 import { etaSeconds, pollAfterMs, pollAfterMsBeforeOpening } from './domain/polling.js';
 import { type NewRoomInput, resolveNewRoom } from './domain/room-config.js';
 import { placeToIssued, SHUFFLE_ALGORITHM } from './domain/shuffle.js';
-import { type EntryReply, entryBatcher } from './entry-batcher.js';
+import type { RoomErrorCode } from './errors.js';
 import { roomKeys } from './keys.js';
 import type { RoomRecord, RoomRepository } from './repository.js';
 import { placeOf, type RoomView, RoomViews } from './room-view.js';
-import { roomScripts } from './scripts.js';
+import { type AdmissionStep, RoomScripts } from './scripts.js';
 import { SeenTracker } from './seen-tracker.js';
-import { type Ending, finishBatcher, type SessionReply, sessionBatcher } from './ticket-batchers.js';
 import type { TicketIds } from './ticket-id.js';
+import { decodeTicketEntry } from './ticket-status.js';
 
 export type TicketState = 'waiting' | 'admitted' | 'expired' | 'left' | 'completed';
 
@@ -46,20 +46,20 @@ const IDLE_POLL_MS = 30_000;
 const LEFT_MEMORY = 10_000;
 
 export interface WaitingRoomDeps {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   rooms: RoomRepository;
-  tokens: AccessTokens;
+  access: AccessGate;
   ticketIds: TicketIds;
   roomCacheMs: number;
 }
 
+const fail = (code: RoomErrorCode | 'invalid_token', details?: Record<string, unknown>) => new DomainError(code, details);
+
 export class WaitingRoomService {
   readonly views: RoomViews;
   readonly seen: SeenTracker;
-  private readonly entries: KeyedBatcher<string, string, EntryReply | null>;
-  private readonly sessions: KeyedBatcher<string, number, SessionReply>;
-  private readonly endings: KeyedBatcher<string, Ending, number>;
+  private readonly scripts: RoomScripts;
   private readonly leftHere = new Set<string>();
   private enteredRooms = new Set<string>();
   /** Set when this instance created a room, so its admission loop starts on it at once. */
@@ -68,18 +68,16 @@ export class WaitingRoomService {
   constructor(private readonly deps: WaitingRoomDeps) {
     this.views = new RoomViews(deps.redis, deps.prefix, deps.roomCacheMs);
     this.seen = new SeenTracker(deps.redis, deps.prefix);
-    this.entries = entryBatcher(deps.redis, deps.prefix);
-    this.sessions = sessionBatcher(deps.redis, deps.prefix);
-    this.endings = finishBatcher(deps.redis, deps.prefix);
+    this.scripts = new RoomScripts(deps.redis, deps.prefix);
   }
 
   // ── admin ────────────────────────────────────────────────────────────────────────────────────
 
   async createRoom(input: NewRoomInput): Promise<RoomRecord> {
     const config = resolveNewRoom(input);
-    if ('problem' in config) throw new AppError('invalid_request', config.problem);
+    if ('problem' in config) throw new InvalidRequest(config.problem);
     const record = await this.deps.rooms.insert(config, randomBytes(16).toString('hex'));
-    if (!record) throw new AppError('room_exists');
+    if (!record) throw fail('room_exists');
     await this.writeConfig(record);
     this.roomsChanged = true;
     return record;
@@ -87,7 +85,7 @@ export class WaitingRoomService {
 
   async updateRoom(roomId: string, changes: { admitPerSecond?: number; maxActive?: number; paused?: boolean }) {
     const record = await this.deps.rooms.update(roomId, changes);
-    if (!record) throw new AppError('room_not_found');
+    if (!record) throw fail('room_not_found');
     // The admission script reads the configuration on every step: effective at the next step.
     await this.writeConfig(record);
     this.views.forget(roomId);
@@ -100,7 +98,7 @@ export class WaitingRoomService {
 
   async describeRoom(roomId: string) {
     const record = await this.deps.rooms.get(roomId);
-    if (!record) throw new AppError('room_not_found');
+    if (!record) throw fail('room_not_found');
     return this.describeRecord(record);
   }
 
@@ -159,7 +157,7 @@ export class WaitingRoomService {
       const ticketNo =
         view.prequeue === 'shuffle' && front <= view.prequeueSize ? placeToIssued(front, view.prequeueSize, view.seed) : front;
       const ticket = await this.deps.redis.hget(roomKeys(this.deps.prefix, view.roomId).tickets, String(ticketNo));
-      if (ticket) oldestWaitSeconds = Math.max(0, (Date.now() - Number(ticket.split('|')[0])) / 1000);
+      if (ticket) oldestWaitSeconds = Math.max(0, (Date.now() - decodeTicketEntry(ticket).enteredAt) / 1000);
     }
     return {
       waiting: Math.max(0, view.issued - view.served - view.leftWaiting),
@@ -174,38 +172,39 @@ export class WaitingRoomService {
   // ── public ───────────────────────────────────────────────────────────────────────────────────
 
   async enter(roomId: string, userId: string): Promise<{ created: boolean; ticket: TicketView }> {
-    let reply = await this.entries.add(roomId, userId);
-    if (!reply) {
+    let reply = await this.scripts.enter.add(roomId, userId);
+    if (reply.kind === 'room_missing') {
       // Redis may have lost the room (restart, flush): restore it from the record and retry once.
       const record = await this.deps.rooms.get(roomId);
-      if (!record) throw new AppError('room_not_found');
+      if (!record) throw fail('room_not_found');
       await this.writeConfig(record);
-      reply = await this.entries.add(roomId, userId);
-      if (!reply) throw new AppError('room_not_found');
+      reply = await this.scripts.enter.add(roomId, userId);
+      if (reply.kind === 'room_missing') throw fail('room_not_found');
     }
+    const { batch, entry } = reply;
     // Marked once the ticket is in Redis, so the admission step this wakes up sees it.
     this.enteredRooms.add(roomId);
     const view = this.views.peek(roomId) ?? (await this.views.get(roomId));
-    if (!view) throw new AppError('room_not_found');
+    if (!view) throw fail('room_not_found');
     // The script's counters are fresher than the cached view: use them for this answer.
     const current: RoomView = {
       ...view,
-      served: Math.max(view.served, reply.served),
-      opened: reply.opened,
-      prequeueSize: reply.prequeueSize,
+      served: Math.max(view.served, batch.served),
+      opened: batch.opened,
+      prequeueSize: batch.prequeueSize,
     };
-    const ticket = reply.status === '' ? this.waitingOrUnknown(current, reply.ticketNo) : null;
-    return { created: reply.created, ticket: ticket ?? (await this.fromRedis(current, reply.ticketNo)) };
+    const ticket = entry.status === '' ? this.waitingOrUnknown(current, entry.ticketNo) : null;
+    return { created: entry.created, ticket: ticket ?? (await this.fromRedis(current, entry.ticketNo)) };
   }
 
   async poll(roomId: string, ticketId: string): Promise<TicketView> {
     const ticketNo = this.deps.ticketIds.decode(roomId, ticketId);
     let view = await this.views.get(roomId);
-    if (!view) throw new AppError('room_not_found');
-    if (ticketNo === null) throw new AppError('ticket_not_found');
+    if (!view) throw fail('room_not_found');
+    if (ticketNo === null) throw fail('ticket_not_found');
     if (ticketNo > view.issued) {
       view = await this.views.get(roomId, { fresh: true });
-      if (!view || ticketNo > view.issued) throw new AppError('ticket_not_found');
+      if (!view || ticketNo > view.issued) throw fail('ticket_not_found');
     }
     if (this.leftHere.has(ticketId)) return this.ended(ticketId, 'left');
     return this.waitingOrUnknown(view, ticketNo, ticketId) ?? (await this.fromRedis(view, ticketNo));
@@ -261,25 +260,24 @@ export class WaitingRoomService {
   }
 
   private async fromRedis(view: RoomView, ticketNo: number): Promise<TicketView> {
-    const reply = await this.sessions.add(view.roomId, ticketNo);
+    const session = await this.scripts.session(view.roomId, ticketNo);
     const ticketId = this.deps.ticketIds.encode(view.roomId, ticketNo);
-    switch (reply[0]) {
-      case -1:
-        throw new AppError('ticket_not_found');
-      case 0: {
+    switch (session.kind) {
+      case 'unknown':
+        throw fail('ticket_not_found');
+      case 'waiting': {
         // Not yet passed by admission although the cached counters said so: answer from fresh ones.
         const fresh = await this.views.get(view.roomId, { fresh: true });
         return (fresh && this.waitingOrUnknown(fresh, ticketNo)) ?? this.atFront(view, ticketId);
       }
-      case 1: {
-        const [, userId, issuedAt, expiresAt, extensions] = reply as [number, string, number, number, number];
-        const accessToken = this.deps.tokens.issue({
+      case 'session': {
+        const accessToken = this.deps.access.issue({
           roomId: view.roomId,
-          userId,
+          userId: session.userId,
           ticketId,
-          extensions,
-          issuedAt,
-          expiresAt,
+          extensions: session.extensions,
+          issuedAt: session.issuedAt,
+          expiresAt: session.expiresAt,
         });
         return {
           ticketId,
@@ -288,16 +286,12 @@ export class WaitingRoomService {
           etaSeconds: 0,
           pollAfterMs: IDLE_POLL_MS,
           accessToken,
-          expiresAt: new Date(expiresAt).toISOString(),
+          expiresAt: new Date(session.expiresAt).toISOString(),
           ...(view.targetUrl ? { targetUrl: view.targetUrl } : {}),
         };
       }
-      case 2:
-        return this.ended(ticketId, 'left');
-      case 4:
-        return this.ended(ticketId, 'completed');
       default:
-        return this.ended(ticketId, 'expired');
+        return this.ended(ticketId, session.kind);
     }
   }
 
@@ -317,63 +311,55 @@ export class WaitingRoomService {
 
   async leave(roomId: string, ticketId: string): Promise<void> {
     const ticketNo = await this.knownTicket(roomId, ticketId);
-    await this.endings.add(roomId, { ticketNo, final: 'L', onlySession: false });
+    await this.scripts.end(roomId, { ticketNo, final: 'left', onlySession: false });
     if (this.leftHere.size >= LEFT_MEMORY) this.leftHere.clear();
     this.leftHere.add(ticketId);
   }
 
   async extend(roomId: string, token: string | null): Promise<{ accessToken: string; expiresAt: string; extensions: number }> {
-    const { claims, ticketNo } = await this.sessionToken(roomId, token);
-    const keys = roomKeys(this.deps.prefix, roomId);
-    const reply = (await roomScripts.extend.run(
-      this.deps.redis,
-      [keys.cfg, keys.status, keys.active],
-      [ticketNo, claims.extensions],
-    )) as number[];
-    if (reply[0] === -1) throw new AppError('session_not_active');
-    if (reply[0] === -2) throw new AppError('invalid_token', 'This token was superseded by a newer one');
-    if (reply[0] === -3) throw new AppError('extension_limit');
-    const [, issuedAt, expiresAt, extensions] = reply as [number, number, number, number];
-    const accessToken = this.deps.tokens.issue({ ...claims, issuedAt, expiresAt, extensions });
+    const { claims, ticketNo } = this.sessionToken(roomId, token);
+    const extension = await this.scripts.extend(roomId, ticketNo, claims.extensions);
+    switch (extension.kind) {
+      case 'not_active':
+        throw fail('session_not_active');
+      case 'superseded':
+        throw fail('invalid_token', { reason: 'superseded' });
+      case 'limit_reached':
+        throw fail('extension_limit');
+    }
+    const { issuedAt, expiresAt, extensions } = extension;
+    const accessToken = this.deps.access.issue({ ...claims, issuedAt, expiresAt, extensions });
     return { accessToken, expiresAt: new Date(expiresAt).toISOString(), extensions };
   }
 
   async complete(roomId: string, token: string | null): Promise<void> {
-    const { ticketNo } = await this.sessionToken(roomId, token);
-    const result = await this.endings.add(roomId, { ticketNo, final: 'C', onlySession: true });
-    if (result !== 1) throw new AppError('session_not_active');
+    const { ticketNo } = this.sessionToken(roomId, token);
+    const result = await this.scripts.end(roomId, { ticketNo, final: 'completed', onlySession: true });
+    if (result !== 'ended') throw fail('session_not_active');
   }
 
-  /** Offline checks, then the session must still be live in Redis (not completed, left or expired). */
-  async verify(token: string, roomId?: string): Promise<AccessClaims | null> {
-    const result = this.deps.tokens.verify(token, roomId);
-    if (!result.ok) return null;
-    const { claims } = result;
-    const ticketNo = this.deps.ticketIds.decode(claims.roomId, claims.ticketId);
-    if (ticketNo === null) return null;
-    const status = await this.deps.redis.hget(roomKeys(this.deps.prefix, claims.roomId).status, String(ticketNo));
-    const match = status && /^S\|\d+\|(\d+)\|(\d+)$/.exec(status);
-    if (!match || Number(match[1]) <= Date.now() || Number(match[2]) < claims.extensions) return null;
-    return claims;
+  /** Offline checks, then the session must be live in Redis and this its newest token. */
+  verify(token: string, roomId?: string): Promise<AccessClaims | null> {
+    return this.deps.access.verify(token, roomId);
   }
 
-  private async sessionToken(roomId: string, token: string | null) {
-    if (!token) throw new AppError('invalid_token', 'Send the access token as Authorization: Bearer <token>');
-    const result = this.deps.tokens.verify(token, roomId);
-    if (!result.ok) throw new AppError('invalid_token');
-    const ticketNo = this.deps.ticketIds.decode(roomId, result.claims.ticketId);
-    if (ticketNo === null) throw new AppError('invalid_token');
-    return { claims: result.claims, ticketNo };
+  private sessionToken(roomId: string, token: string | null) {
+    if (!token) throw fail('invalid_token', { reason: 'missing' });
+    const claims = this.deps.access.verifyOffline(token, roomId);
+    if (!claims) throw fail('invalid_token');
+    const ticketNo = this.deps.ticketIds.decode(roomId, claims.ticketId);
+    if (ticketNo === null) throw fail('invalid_token');
+    return { claims, ticketNo };
   }
 
   private async knownTicket(roomId: string, ticketId: string): Promise<number> {
     const view = await this.views.get(roomId);
-    if (!view) throw new AppError('room_not_found');
+    if (!view) throw fail('room_not_found');
     const ticketNo = this.deps.ticketIds.decode(roomId, ticketId);
-    if (ticketNo === null) throw new AppError('ticket_not_found');
+    if (ticketNo === null) throw fail('ticket_not_found');
     if (ticketNo > view.issued) {
       const fresh = await this.views.get(roomId, { fresh: true });
-      if (!fresh || ticketNo > fresh.issued) throw new AppError('ticket_not_found');
+      if (!fresh || ticketNo > fresh.issued) throw fail('ticket_not_found');
     }
     return ticketNo;
   }
@@ -381,18 +367,12 @@ export class WaitingRoomService {
   // ── background ───────────────────────────────────────────────────────────────────────────────
 
   /**
-   * One admission step for a room; safe to run from any number of instances at once. `idle`: after
-   * this step nobody waits and no session is active, so until someone enters there is nothing to do.
+   * One admission step for a room; safe to run from any number of instances at once. Null when
+   * Redis does not hold the room (its configuration must be restored).
    */
-  async admit(roomId: string): Promise<{ admitted: number; abandoned: number; expired: number; idle: boolean } | null> {
-    const keys = roomKeys(this.deps.prefix, roomId);
-    const reply = (await roomScripts.admit.run(
-      this.deps.redis,
-      [keys.cfg, keys.st, keys.tickets, keys.status, keys.active, keys.seen],
-      [MAX_EXAMINED_PER_STEP],
-    )) as number[];
-    if (reply[0] === -1) return null;
-    return { admitted: reply[0]!, abandoned: reply[1]!, expired: reply[2]!, idle: reply[4] === 0 && reply[5] === 0 };
+  async admit(roomId: string): Promise<AdmissionStep | null> {
+    const step = await this.scripts.admit(roomId, MAX_EXAMINED_PER_STEP);
+    return step.kind === 'room_missing' ? null : step;
   }
 
   /** The rooms entered through this instance since the last call (their admission is due at once). */

@@ -1,4 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { TICKET_MAC_SEGMENT, TICKET_NO_SEGMENT } from '../input-rules.js';
+
+const CANONICAL = new RegExp(`^(${TICKET_NO_SEGMENT})\\.(${TICKET_MAC_SEGMENT})$`);
 
 /**
  * Ticket ids carry their ticket number and an HMAC of (room, number), so a poll can be checked and
@@ -38,14 +41,18 @@ export class TicketIds {
     return ticketNo;
   }
 
+  /**
+   * Only the canonical form is a ticket id: the number in plain decimal without leading zeros and
+   * the MAC in unpadded base64url, exactly as encode() writes them. "08.", "+8.", "0x8." or a
+   * padded MAC would otherwise name the same ticket under many ids.
+   */
   private verify(roomId: string, ticketId: string): number | null {
-    const dot = ticketId.indexOf('.');
-    if (dot < 1 || dot > 15) return null;
-    const ticketNo = Number(ticketId.slice(0, dot));
-    if (!Number.isSafeInteger(ticketNo) || ticketNo < 1) return null;
-    const given = Buffer.from(ticketId.slice(dot + 1), 'base64url');
-    const expected = this.mac(roomId, ticketNo);
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
-    return ticketNo;
+    const match = CANONICAL.exec(ticketId);
+    if (!match) return null;
+    const ticketNo = Number(match[1]);
+    if (!Number.isSafeInteger(ticketNo)) return null;
+    const given = Buffer.from(match[2]!, 'latin1');
+    const expected = Buffer.from(this.mac(roomId, ticketNo).toString('base64url'), 'latin1');
+    return given.length === expected.length && timingSafeEqual(given, expected) ? ticketNo : null;
   }
 }

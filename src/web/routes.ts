@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
+import { DomainError } from '../errors.js';
 
 const WEB_DIR = new URL('../../web/', import.meta.url);
 
@@ -35,7 +36,7 @@ export function webRoutes(app: FastifyInstance): void {
   app.get('/admin', { schema: { hide: true } }, page(pages.admin, 'no-store'));
   app.get<{ Params: { name: string } }>('/assets/:name', { schema: { hide: true } }, async (request, reply) => {
     const body = assets.get(request.params.name);
-    if (!body) return reply.code(404).send({ error: { code: 'not_found', message: 'No such asset' } });
+    if (!body) throw new DomainError('not_found');
     return reply
       .type(ASSETS[request.params.name]!)
       .header('cache-control', 'public, max-age=300')

@@ -33,7 +33,7 @@ describe('claims: first come, first served', () => {
 
   const rows = async (campaignId: string) =>
     (
-      await first.ctx.pool.query<{ n: number; users: number; max: number }>(
+      await first.ctx.infra.pool.query<{ n: number; users: number; max: number }>(
         'SELECT count(*)::int AS n, count(DISTINCT user_id)::int AS users, coalesce(max(seq), 0)::int AS max FROM claims WHERE campaign_id = $1',
         [campaignId],
       )
@@ -62,7 +62,7 @@ describe('claims: first come, first served', () => {
     // the writers delete committed claims' log entries themselves, in bulk, well before the
     // sweeper would take them for orphans (3 s)
     const since = Date.now();
-    await eventually(async () => ((await first.ctx.redis.xlen(`${prefix}:{camp:${id}}:log`)) === 0 ? true : undefined), 2000, 20);
+    await eventually(async () => ((await first.ctx.infra.redis.xlen(`${prefix}:{camp:${id}}:log`)) === 0 ? true : undefined), 2000, 20);
     assert.ok(Date.now() - since < 1000, 'log trimmed within a second of the answers');
   });
 
@@ -86,7 +86,7 @@ describe('claims: first come, first served', () => {
     const results = await Promise.all(Array.from({ length: 40 }, (_, i) => httpClaim(i, id, `u${i % 5}`)));
     assert.equal(results.filter((r) => r.status === 201).length, 15);
     assert.equal(results.filter((r) => r.status === 409).length, 25);
-    const perUser = await first.ctx.pool.query<{ n: number }>(
+    const perUser = await first.ctx.infra.pool.query<{ n: number }>(
       'SELECT count(*)::int AS n FROM claims WHERE campaign_id = $1 GROUP BY user_id',
       [id],
     );

@@ -80,15 +80,15 @@ describe('claims under faults: nothing accepted is lost, nothing is sold twice',
       try {
         const stored = await eventually(
           async () => {
-            const ids = await storedClaimIds(ctx.pool, campaignId);
-            const log = await ctx.redis.xlen(`${prefix}:{camp:${campaignId}}:log`);
+            const ids = await storedClaimIds(ctx.infra.pool, campaignId);
+            const log = await ctx.infra.redis.xlen(`${prefix}:{camp:${campaignId}}:log`);
             return log === 0 ? ids : undefined;
           },
           15_000,
           250,
         );
         for (const id of confirmed) assert.ok(stored.has(id), `a 201 (${id}) is missing from PostgreSQL`);
-        const claimed = Number(await ctx.redis.hget(`${prefix}:{camp:${campaignId}}:st`, 'claimed'));
+        const claimed = Number(await ctx.infra.redis.hget(`${prefix}:{camp:${campaignId}}:st`, 'claimed'));
         assert.equal(stored.size, claimed, 'every accepted claim is stored');
         assert.ok(stored.size <= 300);
 
@@ -101,7 +101,7 @@ describe('claims under faults: nothing accepted is lost, nothing is sold twice',
           50,
         );
         assert.equal(rest.filter((r) => r.status === 201).length, 300 - claimed);
-        const rows = await ctx.pool.query<{ n: number; seqs: number; users: number }>(
+        const rows = await ctx.infra.pool.query<{ n: number; seqs: number; users: number }>(
           'SELECT count(*)::int AS n, count(DISTINCT seq)::int AS seqs, count(DISTINCT user_id)::int AS users FROM claims WHERE campaign_id = $1',
           [campaignId],
         );
@@ -154,9 +154,9 @@ describe('claims under faults: nothing accepted is lost, nothing is sold twice',
       );
 
       const wins = [...outcomes].filter(([, o]) => o.status === 201);
-      const stored = await storedClaimIds(instance.ctx.pool, id);
+      const stored = await storedClaimIds(instance.ctx.infra.pool, id);
       for (const [, o] of wins) assert.ok(stored.has(o.claimId!), 'every 201 is stored');
-      const rows = await instance.ctx.pool.query<{ n: number; seqs: number; users: number; max: number }>(
+      const rows = await instance.ctx.infra.pool.query<{ n: number; seqs: number; users: number; max: number }>(
         'SELECT count(*)::int AS n, count(DISTINCT seq)::int AS seqs, count(DISTINCT user_id)::int AS users, max(seq)::int AS max FROM claims WHERE campaign_id = $1',
         [id],
       );
@@ -202,7 +202,7 @@ describe('claims under faults: nothing accepted is lost, nothing is sold twice',
         15_000,
         250,
       );
-      const stored = await storedClaimIds(instance.ctx.pool, id);
+      const stored = await storedClaimIds(instance.ctx.infra.pool, id);
       for (const r of [...before, ...during]) assert.ok(stored.has(r.body.claimId), 'every accepted claim is stored');
       assert.equal(stored.size, 50);
       await eventually(async () => ((await describeCampaign(instance.app, id)).pending === 0 ? true : undefined), 5000);
@@ -239,7 +239,7 @@ describe('claims under faults: nothing accepted is lost, nothing is sold twice',
       const confirmed = results.filter((r) => r.status === 201).map((r) => r.body.claimId as string);
       assert.equal(confirmed.length, 25);
       await sleep(1500); // deliveries are attempted and fail meanwhile
-      const attempted = await instance.ctx.pool.query<{ n: number }>(
+      const attempted = await instance.ctx.infra.pool.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM outbox WHERE payload->>'campaignId' = $1 AND attempts > 0 AND delivered_at IS NULL`,
         [id],
       );

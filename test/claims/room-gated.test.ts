@@ -55,7 +55,10 @@ describe('claims: a campaign behind a waiting room', () => {
     const expired = await claimWith(id, { authorization: `Bearer ${dave}` });
     assert.equal(expired.statusCode, 403);
     assert.equal(expired.json().error.code, 'not_admitted');
-    const rows = await instance.ctx.pool.query<{ user_id: string }>('SELECT user_id FROM claims WHERE campaign_id = $1 ORDER BY seq', [id]);
+    const rows = await instance.ctx.infra.pool.query<{ user_id: string }>(
+      'SELECT user_id FROM claims WHERE campaign_id = $1 ORDER BY seq',
+      [id],
+    );
     assert.deepEqual(
       rows.rows.map((r) => r.user_id),
       ['alice'],

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { request } from 'undici';
-import { claimShortcut } from '../../src/claims/fast-claim.js';
-import { createRoom, enter, eventually, poll, uniqueId, useListeningInstance } from '../helpers.js';
+import { claims } from '../../src/claims/definition.js';
+import { assertShortcutParity, createRoom, enter, eventually, type HttpCase, poll, uniqueId, useListeningInstance } from '../helpers.js';
 import { createCampaign, createPartner } from './helpers.js';
 
 describe('claims: the claim shortcut', () => {
@@ -13,101 +12,79 @@ describe('claims: the claim shortcut', () => {
     ({ apiKey } = await createPartner(instance.app));
   });
 
-  const headersFor = (extra: Record<string, string>, type = 'application/json') => ({
-    'content-type': type,
-    'x-api-key': apiKey,
-    ...extra,
+  const claimCase = (campaignId: string, payload: string, extra: Record<string, string> = {}, type = 'application/json'): HttpCase => ({
+    method: 'POST',
+    path: `/v1/campaigns/${campaignId}/claims`,
+    headers: { 'content-type': type, 'x-api-key': apiKey, ...extra },
+    payload,
   });
 
-  /** The same claim through the shortcut (HTTP) and through the route (inject). */
-  async function viaShortcut(campaignId: string, payload: string, extra: Record<string, string> = {}, type?: string) {
-    const res = await request(`${instance.origin}/v1/campaigns/${campaignId}/claims`, {
-      method: 'POST',
-      headers: headersFor(extra, type),
-      body: payload,
-    });
-    return { status: res.statusCode, headers: res.headers, body: (await res.body.json()) as Record<string, any> };
-  }
-  async function viaRoute(campaignId: string, payload: string, extra: Record<string, string> = {}, type?: string) {
-    const res = await instance.app.inject({
-      method: 'POST',
-      url: `/v1/campaigns/${campaignId}/claims`,
-      headers: headersFor(extra, type),
-      payload,
-    });
-    return { status: res.statusCode, headers: res.headers, body: res.json() as Record<string, any> };
-  }
-
-  /** Claim ids and campaign ids differ between two campaigns; everything else must not. */
-  function normalised(body: Record<string, any>, campaignId: string) {
-    return JSON.parse(
+  /** Claim ids and campaign ids differ between two twin campaigns; everything else must not. */
+  const twins = (a: string, b: string) => (body: unknown, side: 'shortcut' | 'route') =>
+    JSON.parse(
       JSON.stringify(body)
-        .replaceAll(campaignId, '<campaign>')
+        .replaceAll(side === 'shortcut' ? a : b, '<campaign>')
         .replace(/cl_(\d+)_[A-Za-z0-9_-]{12}/g, 'cl_$1'),
     );
-  }
 
-  it('answers every outcome of a plain claim exactly as the route does', async () => {
+  it('answers every outcome of a claim exactly as the route does, on twin campaigns', async () => {
     const config = { stock: 2, perUserLimit: 1 };
-    const shortcutCampaign = (await createCampaign(instance.app, { id: uniqueId('fast'), ...config })).id as string;
-    const routeCampaign = (await createCampaign(instance.app, { id: uniqueId('route'), ...config })).id as string;
+    const viaShortcut = (await createCampaign(instance.app, { id: uniqueId('fast'), ...config })).id as string;
+    const viaRoute = (await createCampaign(instance.app, { id: uniqueId('route'), ...config })).id as string;
+    const statuses: number[] = [];
+    for (const user of ['ann', 'ann', 'bob', 'cat']) {
+      const payload = JSON.stringify({ userId: user });
+      const answer = await assertShortcutParity(instance, claimCase(viaShortcut, payload), {
+        taken: true,
+        route: claimCase(viaRoute, payload),
+        normalise: twins(viaShortcut, viaRoute),
+      });
+      statuses.push(answer.status);
+    }
+    assert.deepEqual(statuses, [201, 409, 201, 410], 'confirmed, already claimed, confirmed, sold out');
     const later = (
       await createCampaign(instance.app, { id: uniqueId('later'), stock: 5, opensAt: new Date(Date.now() + 3_600_000).toISOString() })
     ).id as string;
-
-    const answeredBefore = claimShortcut.answered;
-    const steps = ['ann', 'ann', 'bob', 'cat']; // confirmed, already claimed, confirmed, sold out
-    const statuses: number[] = [];
-    for (const user of steps) {
-      const payload = JSON.stringify({ userId: user });
-      const a = await viaShortcut(shortcutCampaign, payload);
-      const b = await viaRoute(routeCampaign, payload);
-      assert.equal(a.status, b.status, user);
-      assert.deepEqual(normalised(a.body, shortcutCampaign), normalised(b.body, routeCampaign), user);
-      assert.match(String(a.headers['content-type']), /^application\/json/);
-      statuses.push(a.status);
-    }
-    assert.deepEqual(statuses, [201, 409, 201, 410]);
-    const notOpen = await viaShortcut(later, JSON.stringify({ userId: 'dan' }));
-    assert.equal(notOpen.status, 425);
-    assert.deepEqual(notOpen.body, (await viaRoute(later, JSON.stringify({ userId: 'dan' }))).body);
-    assert.equal(claimShortcut.answered - answeredBefore, steps.length + 1, 'all of them were answered by the shortcut');
+    assert.equal((await assertShortcutParity(instance, claimCase(later, JSON.stringify({ userId: 'dan' })), { taken: true })).status, 425);
 
     // the shortcut's claims are the rows, as the route's are
-    const rows = await instance.ctx.pool.query('SELECT user_id FROM claims WHERE campaign_id = $1 ORDER BY seq', [shortcutCampaign]);
+    const rows = await instance.ctx.infra.pool.query<{ user_id: string }>(
+      'SELECT user_id FROM claims WHERE campaign_id = $1 ORDER BY seq',
+      [viaShortcut],
+    );
     assert.deepEqual(
       rows.rows.map((r) => r.user_id),
       ['ann', 'bob'],
     );
   });
 
-  it('hands everything decided before the claim to the route: same answers, nothing claimed', async () => {
-    const { id } = await createCampaign(instance.app, { id: uniqueId('fallback'), stock: 5 });
-    const cases: Array<[string, string, Record<string, string>, string?]> = [
-      [id, JSON.stringify({ userId: 'x' }), { 'x-api-key': 'fgk_not-a-key' }],
-      ['no-such-campaign', JSON.stringify({ userId: 'x' }), {}],
-      [id, JSON.stringify({}), {}],
-      [id, JSON.stringify({ userId: 'x', extra: 1 }), {}],
-      [id, JSON.stringify({ userId: '' }), {}],
-      [id, '{"userId": ', {}],
-      [id, JSON.stringify({ userId: 'x' }), {}, 'text/plain'],
+  it('refuses what is wrong before any decision as the route does, and claims nothing', async () => {
+    const { id } = await createCampaign(instance.app, { id: uniqueId('refuse'), stock: 5 });
+    const refusedHere: HttpCase[] = [
+      claimCase(id, JSON.stringify({ userId: 'x' }), { 'x-api-key': 'fgk_not-a-key' }),
+      claimCase('no-such-campaign', JSON.stringify({ userId: 'x' })),
     ];
-    const answeredBefore = claimShortcut.answered;
-    for (const [campaignId, payload, extra, type] of cases) {
-      const a = await viaShortcut(campaignId, payload, extra, type);
-      const b = await viaRoute(campaignId, payload, extra, type);
-      assert.equal(a.status, b.status, payload);
-      assert.ok(a.status >= 400, `${payload}: ${a.status}`);
-      assert.deepEqual(a.body, b.body, payload);
+    for (const c of refusedHere) assert.ok((await assertShortcutParity(instance, c, { taken: true })).status >= 400);
+    const handedOver: HttpCase[] = [
+      claimCase(id, JSON.stringify({ userId: 'x', extra: 1 })),
+      claimCase(id, JSON.stringify({ userId: '' })),
+      claimCase(id, '{"userId": '),
+      claimCase(id, JSON.stringify({ userId: 'x' }), {}, 'text/plain'),
+      claimCase(id, '{"userId":"a\\u0000"}'),
+    ];
+    for (const c of handedOver) {
+      const answer = await assertShortcutParity(instance, c, { taken: false });
+      assert.ok(answer.status >= 400 && answer.status < 500, `${c.payload}: ${answer.status}`);
     }
-    assert.equal(claimShortcut.answered, answeredBefore, 'none of these was answered by the shortcut');
-    const rows = await instance.ctx.pool.query('SELECT count(*)::int AS n FROM claims WHERE campaign_id = $1', [id]);
+    // A partner's claim without a userId is the route's to refuse (the body schema allows it for room tokens).
+    assert.equal((await assertShortcutParity(instance, claimCase(id, JSON.stringify({})), { taken: true })).status, 400);
+    const rows = await instance.ctx.infra.pool.query('SELECT count(*)::int AS n FROM claims WHERE campaign_id = $1', [id]);
     assert.equal(rows.rows[0].n, 0);
   });
 
   it('never replays a claim into the route once it may have been decided: failures are answered where they happen', async () => {
     const { id } = await createCampaign(instance.app, { id: uniqueId('nofallback'), stock: 5, perUserLimit: 3 });
-    const service = instance.ctx.claims;
+    const service = instance.ctx.get(claims).service;
     const original = service.claim.bind(service);
     let decisions = 0;
     const failWith = (message: string) => {
@@ -118,19 +95,16 @@ describe('claims: the claim shortcut', () => {
     };
     try {
       failWith('Connection is closed.'); // Redis went away mid-claim
-      const down = await viaShortcut(id, JSON.stringify({ userId: 'eve' }));
+      const down = await assertShortcutParity(instance, claimCase(id, JSON.stringify({ userId: 'eve' })), { taken: true });
       assert.equal(down.status, 503);
-      assert.equal(down.body.error.code, 'unavailable');
+      assert.equal(down.body.error.code, 'dependency_unavailable');
       assert.equal(down.headers['retry-after'], '1');
-      assert.equal(decisions, 1, 'decided once, not replayed into the route');
-      assert.deepEqual(down.body, (await viaRoute(id, JSON.stringify({ userId: 'eve' }))).body);
+      assert.equal(decisions, 2, 'decided once by the shortcut (not replayed into the route), once by the route');
 
       failWith('something unexpected');
-      decisions = 0;
-      const broken = await viaShortcut(id, JSON.stringify({ userId: 'eve' }));
+      const broken = await assertShortcutParity(instance, claimCase(id, JSON.stringify({ userId: 'eve' })), { taken: true });
       assert.equal(broken.status, 500);
       assert.deepEqual(broken.body, { error: { code: 'internal_error', message: 'Something went wrong on our side' } });
-      assert.equal(decisions, 1);
     } finally {
       service.claim = original;
     }
@@ -139,18 +113,25 @@ describe('claims: the claim shortcut', () => {
   it('claims for the holder of a room access token, for the token own user only', async () => {
     const roomId = (await createRoom(instance.app, { id: uniqueId('gate'), admitPerSecond: 100, maxActive: 10, sessionSeconds: 60 }))
       .id as string;
-    const { id } = await createCampaign(instance.app, { id: uniqueId('gated'), stock: 5, roomId });
+    const viaShortcut = (await createCampaign(instance.app, { id: uniqueId('gated'), stock: 5, roomId })).id as string;
+    const viaRoute = (await createCampaign(instance.app, { id: uniqueId('gated'), stock: 5, roomId })).id as string;
     const ticketId = (await enter(instance.app, roomId, 'fay')).body.ticketId as string;
     const token = await eventually(async () => {
       const { body } = await poll(instance.app, roomId, ticketId);
       return body.state === 'admitted' ? (body.accessToken as string) : undefined;
     });
-    const answeredBefore = claimShortcut.answered;
-    const mine = await viaShortcut(id, JSON.stringify({ userId: 'fay' }), { authorization: `Bearer ${token}` });
+    const bearer = { authorization: `Bearer ${token}` };
+    const normalise = twins(viaShortcut, viaRoute);
+    const mine = await assertShortcutParity(instance, claimCase(viaShortcut, JSON.stringify({ userId: 'fay' }), bearer), {
+      taken: true,
+      route: claimCase(viaRoute, JSON.stringify({ userId: 'fay' }), bearer),
+      normalise,
+    });
     assert.equal(mine.status, 201);
     assert.equal(mine.body.userId, 'fay');
-    assert.equal(claimShortcut.answered - answeredBefore, 1);
-    const someoneElse = await viaShortcut(id, JSON.stringify({ userId: 'gus' }), { authorization: `Bearer ${token}` });
+    const someoneElse = await assertShortcutParity(instance, claimCase(viaShortcut, JSON.stringify({ userId: 'gus' }), bearer), {
+      taken: true,
+    });
     assert.equal(someoneElse.status, 403);
     assert.equal(someoneElse.body.error.code, 'not_admitted');
   });

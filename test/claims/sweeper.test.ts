@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { claims } from '../../src/claims/definition.js';
 import { campaignKeys } from '../../src/claims/keys.js';
+import { Parking } from '../../src/durable/parking.js';
 import { uniqueId, useInstance } from '../helpers.js';
 import { createCampaign } from './helpers.js';
 
@@ -10,14 +12,15 @@ describe('claims: recovery sweeper', () => {
   it('persists orphaned log entries idempotently, and parks one that collides with a stored claim', async () => {
     const { id } = await createCampaign(instance.app, { id: uniqueId('sweep'), stock: 10 });
     const keys = campaignKeys(instance.prefix, id);
-    const { redis, pool, claims } = instance.ctx;
+    const { redis, pool } = instance.ctx.infra;
+    const { durable } = instance.ctx.get(claims);
     const at = Date.now() - 60_000;
     // two accepted claims whose writer died before committing, one of them logged twice
     // (`all`: the sweeper otherwise leaves entries younger than 3 s to their writers)
     await redis.xadd(keys.log, '*', 'c', `1|1|0||${at}|alice`);
     await redis.xadd(keys.log, '*', 'c', `2|1|0||${at}|bob`);
     await redis.xadd(keys.log, '*', 'c', `2|1|0||${at}|bob`);
-    assert.equal(await claims.sweeper.sweep(id, { all: true }), 2);
+    assert.equal(await durable.sweep(id, { all: true }), 3, 'three entries persisted, the replay once');
     assert.equal(await redis.xlen(keys.log), 0);
     const rows = await pool.query<{ seq: number; user_id: string }>('SELECT seq, user_id FROM claims WHERE campaign_id = $1 ORDER BY seq', [
       id,
@@ -27,33 +30,37 @@ describe('claims: recovery sweeper', () => {
       { seq: 2, user_id: 'bob' },
     ]);
 
-    // a log entry claiming seq 1 for someone else must never be stored: it is parked
-    await redis.xadd(keys.log, '*', 'c', `1|1|0||${at}|mallory`);
-    assert.equal(await claims.sweeper.sweep(id, { all: true }), 0);
+    // a log entry claiming seq 1 for someone else must never be stored: it is parked, with its reason
+    const logId = await redis.xadd(keys.log, '*', 'c', `1|1|0||${at}|mallory`);
+    assert.equal(await durable.sweep(id, { all: true }), 0);
     assert.equal(await redis.xlen(keys.log), 0);
-    assert.equal(await redis.xlen(keys.dead), 1);
+    const parked = await new Parking(pool).list('claims', id);
+    assert.deepEqual(parked, [{ logId, entry: `1|1|0||${at}|mallory`, reason: 'collides with a different stored record' }]);
     const stored = await pool.query('SELECT user_id FROM claims WHERE campaign_id = $1 AND seq = 1', [id]);
     assert.equal(stored.rows[0].user_id, 'alice');
   });
 
-  it('leaves a colliding entry in the log when it cannot be parked: nothing is dropped', async () => {
+  it('parks a malformed entry and one the database refuses for its data, and persists the others of the page', async () => {
     const { id } = await createCampaign(instance.app, { id: uniqueId('sweep'), stock: 10 });
     const keys = campaignKeys(instance.prefix, id);
-    const { redis, pool, claims } = instance.ctx;
+    const { redis, pool } = instance.ctx.infra;
+    const { durable } = instance.ctx.get(claims);
     const at = Date.now() - 60_000;
     await redis.xadd(keys.log, '*', 'c', `1|1|0||${at}|alice`);
-    assert.equal(await claims.sweeper.sweep(id, { all: true }), 1);
-    // the dead stream cannot be written (a key of the wrong type stands in for any Redis failure)
-    await redis.set(keys.dead, 'not a stream');
-    await redis.xadd(keys.log, '*', 'c', `1|1|0||${at}|mallory`);
-    await assert.rejects(claims.sweeper.sweep(id, { all: true }), /WRONGTYPE/);
-    assert.equal(await redis.xlen(keys.log), 1, 'the entry is still in the log, for the next sweep');
-    // once the dead stream can be written, the next sweep parks it
-    await redis.del(keys.dead);
-    assert.equal(await claims.sweeper.sweep(id, { all: true }), 0);
+    await redis.xadd(keys.log, '*', 'c', 'not a claim');
+    await redis.xadd(keys.log, '*', 'c', `2|1|0||${at}|nul\u0000user`);
+    await redis.xadd(keys.log, '*', 'c', `3|1|0||${at}|carol`);
+    assert.equal(await durable.sweep(id, { all: true }), 2);
     assert.equal(await redis.xlen(keys.log), 0);
-    assert.equal(await redis.xlen(keys.dead), 1);
-    const stored = await pool.query('SELECT user_id FROM claims WHERE campaign_id = $1', [id]);
-    assert.deepEqual(stored.rows, [{ user_id: 'alice' }]);
+    const rows = await pool.query<{ user_id: string }>('SELECT user_id FROM claims WHERE campaign_id = $1 ORDER BY seq', [id]);
+    assert.deepEqual(
+      rows.rows.map((r) => r.user_id),
+      ['alice', 'carol'],
+    );
+    const parked = await new Parking(pool).list('claims', id);
+    assert.equal(parked.length, 2);
+    assert.match(parked[0]!.reason, /^malformed log entry/);
+    assert.equal(parked[1]!.entry, `2|1|0||${at}|nul\u0000user`, 'kept byte for byte');
+    assert.match(parked[1]!.reason, /^22021/, 'PostgreSQL refused the NUL character');
   });
 });

@@ -78,7 +78,7 @@ describe('claims: daily quota and window with an injectable clock', () => {
     const day2 = await Promise.all(['f', 'g', 'h', 'i'].map((u) => claim(instance.app, id, u, apiKey)));
     assert.equal(day2.filter((r) => r.status === 201).length, 3);
 
-    const perDay = await instance.ctx.pool.query<{ day: string; n: number }>(
+    const perDay = await instance.ctx.infra.pool.query<{ day: string; n: number }>(
       "SELECT to_char(day, 'YYYY-MM-DD') AS day, count(*)::int AS n FROM claims WHERE campaign_id = $1 GROUP BY day ORDER BY day",
       [id],
     );

@@ -64,7 +64,7 @@ describe('metrics', () => {
   });
 
   it('the Grafana dashboard and the alert rules use only metrics that exist', async () => {
-    const known = new Set((await instance.ctx.metrics.registry.getMetricsAsJSON()).map((m) => m.name));
+    const known = new Set((await instance.ctx.infra.metrics.registry.getMetricsAsJSON()).map((m) => m.name));
     const dashboard = JSON.parse(readFileSync('deploy/grafana/dashboards/floodgate.json', 'utf8'));
     const exprs: string[] = dashboard.panels.flatMap((p: { targets: Array<{ expr: string }> }) => p.targets.map((t) => t.expr));
     assert.ok(exprs.length >= 10);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { waitingRoom } from '../../src/waiting-room/definition.js';
 import { roomKeys } from '../../src/waiting-room/keys.js';
 import {
   createRoom,
@@ -57,12 +58,12 @@ describe('waiting room: admission', () => {
     const startedAt = Date.now();
     await Promise.all(Array.from({ length: 40 }, (_, i) => enter(i % 2 ? first.app : second.app, id, `crowd-${i}`)));
     while (Date.now() - startedAt < 800) {
-      const admitted = Number((await first.ctx.redis.hget(keys.st, 'admittedTotal')) ?? 0);
+      const admitted = Number((await first.ctx.infra.redis.hget(keys.st, 'admittedTotal')) ?? 0);
       const allowed = Math.floor((rate * (Date.now() - startedAt)) / 1000) + 2; // the rate, plus a carried fraction
       assert.ok(admitted <= allowed, `${admitted} admitted ${Date.now() - startedAt} ms after the crowd came, at ${rate}/s`);
       await sleep(20);
     }
-    await eventually(async () => (Number(await first.ctx.redis.hget(keys.st, 'admittedTotal')) >= 10 ? true : undefined), 2000);
+    await eventually(async () => (Number(await first.ctx.infra.redis.hget(keys.st, 'admittedTotal')) >= 10 ? true : undefined), 2000);
   });
 
   it('two instances admitting concurrently respect the rate and maxActive', async () => {
@@ -72,7 +73,7 @@ describe('waiting room: admission', () => {
     const keys = roomKeys(prefix, id);
     for (let i = 0; i < 120; i++) await enter(i % 2 ? first.app : second.app, id, `user-${i}`);
 
-    const redis = first.ctx.redis;
+    const redis = first.ctx.infra.redis;
     const admittedTotal = async () => Number((await redis.hget(keys.st, 'admittedTotal')) ?? 0);
     await eventually(async () => ((await admittedTotal()) > 0 ? true : undefined));
     const start = Date.now();
@@ -113,8 +114,10 @@ describe('waiting room: admission', () => {
     const instance = await startInstance({ redisPrefix: ownPrefix, admissionIntervalMs: 20 });
     try {
       const { id } = await createRoom(instance.app, { id: uniqueId('idle'), admitPerSecond: 100, maxActive: 10, sessionSeconds: 60 });
-      await sleep(300); // each room stepped once at least: nobody waits, no session is active
-      const rooms = (await instance.ctx.rooms.list()).length;
+      const rooms = (await instance.ctx.get(waitingRoom).rooms.list()).length;
+      // each room stepped once at least (its configuration restored in this prefix): nobody waits, no session is active
+      await eventually(async () => ((await scriptRuns(instance.ctx, 'admit')) >= rooms ? true : undefined), 10_000);
+      await sleep(100);
       const before = await scriptRuns(instance.ctx, 'admit');
       await sleep(1000);
       const runs = (await scriptRuns(instance.ctx, 'admit')) - before;

@@ -10,7 +10,7 @@ describe('waiting room: the cached room counters', () => {
   it('are renewed in the background past half their age, never served past their age, and no reader waits for a renewal', async () => {
     const { id } = await createRoom(instance.app, { id: uniqueId('view'), admitPerSecond: 1, maxActive: 1, sessionSeconds: 60 });
     let now = 1_000_000;
-    const views = new RoomViews(instance.ctx.redis, instance.prefix, 200, { now: () => now });
+    const views = new RoomViews(instance.ctx.infra.redis, instance.prefix, 200, { now: () => now });
 
     const first = await views.get(id);
     assert.ok(first);
@@ -37,7 +37,7 @@ describe('waiting room: the cached room counters', () => {
     assert.equal((await views.get(id))?.issued, 2);
 
     // A failed renewal is no reader's business: the view is still served until its age is up.
-    const failing = new RoomViews(instance.ctx.redis, instance.prefix, 200, { now: () => now });
+    const failing = new RoomViews(instance.ctx.infra.redis, instance.prefix, 200, { now: () => now });
     const cached = await failing.get(id);
     (failing as unknown as { read: () => Promise<never> }).read = () => Promise.reject(new Error('Redis is gone'));
     now += 150;
@@ -52,14 +52,14 @@ describe('waiting room: the cached room counters', () => {
   it('read for a fresh caller after it asked, even while a renewal that left earlier is in flight', async () => {
     const { id } = await createRoom(instance.app, { id: uniqueId('view'), admitPerSecond: 1, maxActive: 1, sessionSeconds: 60 });
     let now = 1_000_000;
-    const views = new RoomViews(instance.ctx.redis, instance.prefix, 200, { now: () => now });
+    const views = new RoomViews(instance.ctx.infra.redis, instance.prefix, 200, { now: () => now });
     assert.equal((await views.get(id))?.issued, 0);
 
     // A background renewal leaves for Redis; then, on the same connection (so after it, in
     // Redis's order), a ticket is issued; then a caller asks for a fresh view.
     now += 150;
     views.peek(id);
-    const issued = instance.ctx.redis.hincrby(roomKeys(instance.prefix, id).st, 'issued', 1);
+    const issued = instance.ctx.infra.redis.hincrby(roomKeys(instance.prefix, id).st, 'issued', 1);
     const fresh = views.get(id, { fresh: true });
     const again = views.get(id, { fresh: true });
     await issued;

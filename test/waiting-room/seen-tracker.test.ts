@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
 import { roomKeys } from '../../src/waiting-room/keys.js';
 import { SeenTracker } from '../../src/waiting-room/seen-tracker.js';
-import { deletePrefix, testPrefix } from '../helpers.js';
+import { deletePrefix, testPrefix, testRedis } from '../helpers.js';
 
 describe('poll times (abandonment input)', () => {
   const prefix = testPrefix();
-  const redis = new Redis(process.env.TEST_REDIS_URL!, { lazyConnect: true });
+  const redis = testRedis();
   const seenKey = roomKeys(prefix, 'r1').seen;
   after(async () => {
     await deletePrefix(prefix);
@@ -15,7 +14,6 @@ describe('poll times (abandonment input)', () => {
   });
 
   it('stores each poll at its own time, however late the batch is written, and never moves it back', async () => {
-    await redis.connect();
     const tracker = new SeenTracker(redis, prefix);
     const polledAt = Date.now() - 2_500; // a poll whose batch is written 2.5 s late
     tracker.mark('r1', 7, polledAt - 100);

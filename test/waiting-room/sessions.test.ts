@@ -131,7 +131,7 @@ describe('waiting room: sessions', () => {
     const users = Array.from({ length: 40 }, (_, i) => `user-${i}`);
     const tickets: string[] = [];
     for (const user of users) tickets.push((await enter(instance.app, roomId, user)).body.ticketId);
-    await eventually(async () => ((await instance.ctx.redis.zcard(`${prefix}:{room:${roomId}}:active`)) === 30 ? true : undefined));
+    await eventually(async () => ((await instance.ctx.infra.redis.zcard(`${prefix}:{room:${roomId}}:active`)) === 30 ? true : undefined));
 
     const sessionRunsBefore = await scriptRuns(instance.ctx, 'session');
     // every ticket polled twice at once
@@ -181,7 +181,7 @@ describe('waiting room: sessions', () => {
     const noShow = (await enter(instance.app, roomId, 'no-show')).body.ticketId;
     const next = (await enter(instance.app, roomId, 'next')).body.ticketId;
     const admittedAt = await eventually(async () =>
-      (await instance.ctx.redis.zcard(`${prefix}:{room:${roomId}}:active`)) === 1 ? Date.now() : undefined,
+      (await instance.ctx.infra.redis.zcard(`${prefix}:{room:${roomId}}:active`)) === 1 ? Date.now() : undefined,
     );
     await admittedToken(instance.app, roomId, next, 4000);
     assert.ok(Date.now() - admittedAt >= 900, 'the slot was held for arrivalSeconds');

@@ -18,7 +18,7 @@ CREATE TABLE secrets (
 
 -- Waiting rooms: the record of their configuration. Live queue state lives in Redis.
 CREATE TABLE rooms (
-  id                     text PRIMARY KEY CHECK (id ~ '^[A-Za-z0-9_-]{1,64}$'),
+  id                     text PRIMARY KEY CHECK (id ~ '{{ID_PATTERN}}'),
   admit_per_second       double precision NOT NULL CHECK (admit_per_second > 0),
   max_active             integer NOT NULL CHECK (max_active > 0),
   session_seconds        integer NOT NULL CHECK (session_seconds > 0),

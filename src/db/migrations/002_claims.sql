@@ -9,7 +9,7 @@ CREATE TABLE partners (
 );
 
 CREATE TABLE campaigns (
-  id                text COLLATE "C" PRIMARY KEY CHECK (id ~ '^[A-Za-z0-9_-]{1,64}$'),
+  id                text COLLATE "C" PRIMARY KEY CHECK (id ~ '{{ID_PATTERN}}'),
   stock             integer NOT NULL CHECK (stock >= 0),
   per_user_limit    integer NOT NULL DEFAULT 1 CHECK (per_user_limit >= 1),
   opens_at          timestamptz,

@@ -1,0 +1,55 @@
+// What a well-formed identifier and user id are: one definition, used by the JSON schemas of every
+// route, by the request shortcuts' path matchers, and by the SQL CHECKs (src/db/migrate.ts writes
+// these patterns into the migrations where they say {{ID_PATTERN}} or {{USER_ID_PATTERN}}).
+
+/** Ids chosen by operators (rooms, campaigns, shows, terms…): letters, digits, "_" and "-". */
+export const ID_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
+/** The same rule as one path segment, for route matchers. */
+export const ID_SEGMENT = '[A-Za-z0-9_-]{1,64}';
+
+/**
+ * User ids come from clients and partners, in any script, up to 128 code points; never a control
+ * character (C0, DEL, C1), which would be invisible in logs and refused or mangled downstream
+ * (PostgreSQL refuses U+0000 outright). Well-formedness (no lone surrogate) is checked where
+ * bodies are decoded (src/http/json-body.ts), before any schema runs.
+ */
+export const USER_ID_PATTERN = '^[^\\u0000-\\u001f\\u007f-\\u009f]{1,128}$';
+export const USER_ID_MAX = 128;
+
+/**
+ * Public ticket ids: `<ticketNo>.<MAC>` in their one canonical form (waiting-room/ticket-id.ts).
+ * Routes accept any short string here and answer 404 for what is not a ticket; the shortcuts take
+ * only the canonical form.
+ */
+export const TICKET_NO_SEGMENT = '[1-9][0-9]{0,14}';
+export const TICKET_MAC_SEGMENT = '[A-Za-z0-9_-]{22}';
+export const TICKET_ID_SEGMENT = `${TICKET_NO_SEGMENT}\\.${TICKET_MAC_SEGMENT}`;
+
+/** The pattern of each named path parameter, shared by the routes' schemas and the shortcuts. */
+export const PATH_PARAMETERS: Readonly<Record<string, string>> = {
+  roomId: ID_SEGMENT,
+  campaignId: ID_SEGMENT,
+  ticketId: TICKET_ID_SEGMENT,
+};
+
+export const idSchema = { type: 'string', pattern: ID_PATTERN } as const;
+export const userIdSchema = { type: 'string', pattern: USER_ID_PATTERN, minLength: 1, maxLength: USER_ID_MAX } as const;
+
+/**
+ * Free text that people read (names, reasons): any character but the control characters, except
+ * tab and line breaks where a schema allows several lines.
+ */
+export const TEXT_PATTERN = '^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$';
+export function textSchema(maxLength: number, minLength = 0) {
+  return { type: 'string', pattern: TEXT_PATTERN, minLength, maxLength } as const;
+}
+
+/** http(s) URLs as operators give them (targetUrl, webhookUrl): printable ASCII only, as RFC 3986 has it. */
+export const URL_PATTERN = '^https?://[\\u0021-\\u007e]+$';
+export const urlSchema = { type: 'string', pattern: URL_PATTERN, maxLength: 2048 } as const;
+
+/** Values the SQL migrations receive from this module. */
+export const SQL_PATTERNS: Readonly<Record<string, string>> = {
+  ID_PATTERN,
+  USER_ID_PATTERN,
+};

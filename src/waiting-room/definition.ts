@@ -1,0 +1,51 @@
+import { defineCapability } from '../capability.js';
+import { ROOM_ERRORS } from './errors.js';
+import { RoomSessions } from './live-sessions.js';
+import { roomLoops } from './loops.js';
+import { roomMetrics } from './metrics.js';
+import { RoomRepository } from './repository.js';
+import { waitingRoomRoutes } from './routes.js';
+import { WaitingRoomService } from './service.js';
+import { roomShortcuts } from './shortcuts.js';
+import { TicketIds } from './ticket-id.js';
+
+/**
+ * The waiting room: queues with admission at a set rate under maxActive, sessions, and the access
+ * tokens every capability behind a room checks (it provides the gate's live sessions).
+ */
+export const waitingRoom = defineCapability({
+  name: 'waiting-room',
+  errors: ROOM_ERRORS,
+  async create(infra) {
+    const rooms = new RoomRepository(infra.pool);
+    const ticketIds = new TicketIds(await infra.secret('ticket-id-hmac'));
+    infra.access.provideSessions(new RoomSessions(infra.redis, infra.prefix, ticketIds));
+    const service = new WaitingRoomService({
+      redis: infra.redis,
+      prefix: infra.prefix,
+      rooms,
+      access: infra.access,
+      ticketIds,
+      roomCacheMs: infra.config.roomCacheMs,
+    });
+    const metrics = roomMetrics(infra.metrics.registry);
+    return {
+      service,
+      rooms,
+      routes: (app) => waitingRoomRoutes(app, service, infra.admin),
+      shortcuts: roomShortcuts(service),
+      loops: roomLoops(service, rooms, infra.config.admissionIntervalMs, (room, count) => metrics.admitted.inc({ room }, count)),
+      async gauges() {
+        const list = await rooms.list().catch(() => []);
+        await Promise.all(
+          list.map(async ({ id }) => {
+            const view = await service.views.get(id, { fresh: true }).catch(() => null);
+            if (!view) return;
+            metrics.waiting.set({ room: id }, Math.max(0, view.issued - view.served - view.leftWaiting));
+            metrics.active.set({ room: id }, view.active);
+          }),
+        );
+      },
+    };
+  },
+});
