@@ -23,6 +23,7 @@ export async function bulkPersistence(databaseUrl: string, total = 100_000, batc
       daily: null,
       roomId: null,
       webhookUrl: null,
+      clientRate: null,
     });
     const ids = new ClaimIds(randomBytes(32));
     const now = Date.now();

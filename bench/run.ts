@@ -137,7 +137,7 @@ async function waitingRoomMeasures(origin: string): Promise<Measure[]> {
         const res = await setup.request({
           method: 'POST',
           path: `/v1/rooms/${pollRoom}/tickets`,
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
           body: JSON.stringify({ userId: `poller-${batch * 500 + i}` }),
         });
         return ((await res.body.json()) as { ticketId: string }).ticketId;
@@ -150,12 +150,14 @@ async function waitingRoomMeasures(origin: string): Promise<Measure[]> {
     {
       path: 'waiting room: enter (POST /v1/rooms/:id/tickets)',
       calibration: barePost,
-      // a new user per request, in every round
+      // a new user per request, in every round, named by a trusted backend (the admin token here:
+      // the credential check is the same in-memory comparison as a partner key's)
       run: (o, round, connections) =>
         load(o, floodgateWatch, {
           method: 'POST',
           paths: [`/v1/rooms/${entryRoom}/tickets`],
           userIdPrefix: `user-${round}-${connections}-`,
+          headers: { authorization: `Bearer ${adminToken}` },
           connections,
         }),
     },

@@ -112,9 +112,10 @@ async function highestRate(label: string, target: string, make: () => Promise<Sc
 }
 
 /** A scenario of one POST per arrival with a new user id, from a scenario file. */
-function postScenario(path: string, kind: string): () => Promise<Scenario> {
+/** One POST of a named user per arrival (entries are named by a trusted backend: `headers`). */
+function postScenario(path: string, kind: string, headers: Record<string, string> = {}): () => Promise<Scenario> {
   const file = join(tmpdir(), `fg-seed-${process.pid}-${kind}.json`);
-  writeFileSync(file, JSON.stringify({ steps: [{ kind, method: 'POST', path, body: { userId: '{user}' } }] }));
+  writeFileSync(file, JSON.stringify({ steps: [{ kind, method: 'POST', path, headers, body: { userId: '{user}' } }] }));
   return async () => fileScenario(file);
 }
 
@@ -154,7 +155,13 @@ export async function runSeedJob(input: SeedJobInput): Promise<SeedJobResult> {
     case 'rate-bare':
       return { rate: await highestRate('bare node:http', target, postScenario('/enter', 'enter')) };
     case 'rate-enter':
-      return { rate: await highestRate('enter', target, postScenario(`/v1/rooms/${input.roomId}/tickets`, 'enter')) };
+      return {
+        rate: await highestRate(
+          'enter',
+          target,
+          postScenario(`/v1/rooms/${input.roomId}/tickets`, 'enter', { authorization: `Bearer ${input.adminToken}` }),
+        ),
+      };
     case 'rate-poll': {
       const tickets = input.ticketIds ?? [];
       const poll: Scenario = {

@@ -5,11 +5,12 @@
 // capability is a new folder plus one line there. A capability imports shared modules (redis/,
 // db/, durable/, tokens/, errors.ts, input-rules.ts…) but never another capability, nor http/.
 import type { IncomingHttpHeaders } from 'node:http';
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Pool } from './db/pool.js';
 import type { ErrorCatalogue } from './errors.js';
+import type { ClientLimiter } from './limits/client-limiter.js';
 import type { Metrics } from './metrics/metrics.js';
 import type { OutboxPort } from './outbox/port.js';
 import type { ApiKeys } from './partners/api-keys.js';
@@ -35,6 +36,8 @@ export interface Infrastructure {
   readonly outbox: OutboxPort;
   /** The operator's credential (FLOODGATE_ADMIN_TOKEN): a hook for admin routes, and a check. */
   readonly admin: AdminAuth;
+  /** Per-client token buckets of public requests, in this instance's memory. */
+  readonly limits: ClientLimiter;
   /** A random secret shared by every instance, created on first use (HMAC keys of public ids). */
   secret(name: string): Promise<Buffer>;
 }
@@ -49,10 +52,22 @@ export interface Loop {
 /** A request a shortcut does not take is handed, untouched, to the Fastify route. */
 export const PASS: unique symbol = Symbol('pass to the route');
 
+/** The client's address (the forwarded one behind a trusted proxy) and whether it came over https. */
+export interface ClientInfo {
+  readonly ip: string;
+  readonly secure: boolean;
+}
+
+/** The client of a routed request: Fastify applies the same trusted-proxy rule (trustProxy) as the shortcuts. */
+export function clientOf(request: FastifyRequest): ClientInfo {
+  return { ip: request.ip, secure: request.protocol === 'https' };
+}
+
 export interface ShortcutRequest {
   /** Path parameters, matched by the shared patterns of src/input-rules.ts. */
   readonly params: Readonly<Record<string, string>>;
   readonly headers: IncomingHttpHeaders;
+  readonly client: ClientInfo;
   /** The parsed JSON body, already valid against `bodySchema`; undefined without one. */
   readonly body: unknown;
 }

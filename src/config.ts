@@ -16,6 +16,23 @@ export interface Config {
   admissionIntervalMs: number;
   /** How long an instance trusts its cached room counters before asking Redis again. */
   roomCacheMs: number;
+  /**
+   * Addresses (IPs, CIDRs, or proxy-addr's names: loopback, linklocal, uniquelocal) of the load
+   * balancers in front: only a request from one of them is believed about the client's address
+   * (X-Forwarded-For) and protocol (X-Forwarded-Proto).
+   */
+  trustedProxies: string[];
+  /** Open connections one instance accepts; more are refused at once. */
+  maxConnections: number;
+  /** A request's headers must arrive within this time, its whole body within requestTimeoutMs. */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  /** Per-client token bucket of public entries and claims, unless a room or campaign sets its own. */
+  clientRate: { perSecond: number; burst: number };
+  /** Webhooks to loopback, link-local and private addresses are refused unless this is set. */
+  webhookAllowPrivate: boolean;
+  /** When set, GET /metrics requires `Authorization: Bearer <this>`. */
+  metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -44,6 +61,20 @@ function url(env: Env, name: string, fallback: string, protocols: string[]): str
     throw new ConfigError(`${name} must start with ${protocols.join(' or ')}`);
   }
   return raw;
+}
+
+function list(raw: string | undefined): string[] {
+  return (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+function flag(env: Env, name: string): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '' || raw === '0') return false;
+  if (raw === '1') return true;
+  throw new ConfigError(`${name} must be 1 or 0, got "${raw}"`);
 }
 
 function clusterNodes(env: Env): Array<{ host: string; port: number }> | null {
@@ -80,5 +111,15 @@ export function loadConfig(overrides: Partial<Config> = {}, env: Env = process.e
     logLevel: overrides.logLevel ?? (env.LOG_LEVEL || 'info'),
     admissionIntervalMs: overrides.admissionIntervalMs ?? integer(env, 'FLOODGATE_ADMISSION_INTERVAL_MS', 200, 20, 1000),
     roomCacheMs: overrides.roomCacheMs ?? integer(env, 'FLOODGATE_ROOM_CACHE_MS', 200, 0, 1000),
+    trustedProxies: overrides.trustedProxies ?? list(env.FLOODGATE_TRUSTED_PROXIES),
+    maxConnections: overrides.maxConnections ?? integer(env, 'FLOODGATE_MAX_CONNECTIONS', 20_000, 1, 1_000_000),
+    headersTimeoutMs: overrides.headersTimeoutMs ?? integer(env, 'FLOODGATE_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
+    requestTimeoutMs: overrides.requestTimeoutMs ?? integer(env, 'FLOODGATE_REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
+    clientRate: overrides.clientRate ?? {
+      perSecond: integer(env, 'FLOODGATE_CLIENT_RATE_PER_SECOND', 10, 1, 1_000_000),
+      burst: integer(env, 'FLOODGATE_CLIENT_BURST', 50, 1, 1_000_000),
+    },
+    webhookAllowPrivate: overrides.webhookAllowPrivate ?? flag(env, 'FLOODGATE_WEBHOOK_ALLOW_PRIVATE'),
+    metricsToken: overrides.metricsToken ?? (env.FLOODGATE_METRICS_TOKEN || undefined),
   };
 }

@@ -9,6 +9,7 @@ import { type Clock, systemClock } from './clock.js';
 import { type Config, redisTarget } from './config.js';
 import { createPool } from './db/pool.js';
 import { ErrorTable } from './http/errors.js';
+import { ClientLimiter } from './limits/client-limiter.js';
 import { Metrics } from './metrics/metrics.js';
 import { Outbox } from './outbox/port.js';
 import { ApiKeys } from './partners/api-keys.js';
@@ -67,6 +68,7 @@ export async function openContext(config: Config, options: ContextOptions = {}):
       partners: new ApiKeys(pool),
       outbox: new Outbox(pool),
       admin: adminAuth(config.adminToken),
+      limits: new ClientLimiter(),
       secret: (name) => loadSecret(pool, name),
     };
     const definitions = options.capabilities ?? CAPABILITIES;

@@ -38,6 +38,8 @@ export class DomainError<Code extends string = string> extends Error {
   constructor(
     readonly code: Code,
     readonly details?: Readonly<Record<string, unknown>>,
+    /** When to retry, where it depends on the occurrence (a rate limit's bucket). */
+    readonly retry?: { retryAfterSeconds: number },
   ) {
     super(code);
     this.name = 'DomainError';
@@ -57,6 +59,7 @@ export const COMMON_ERRORS = defineErrors({
   invalid_request: { kind: 'invalid', message: 'The request is invalid' },
   not_found: { kind: 'not_found', message: 'Not found' },
   unauthorized: { kind: 'unauthenticated', message: 'A valid admin token is required' },
+  invalid_metrics_token: { kind: 'unauthenticated', message: 'A valid metrics token is required (FLOODGATE_METRICS_TOKEN)' },
   admin_api_disabled: { kind: 'unauthenticated', message: 'The admin API is disabled: set FLOODGATE_ADMIN_TOKEN' },
   invalid_api_key: { kind: 'unauthenticated', message: 'A valid X-Api-Key is required' },
   invalid_token: { kind: 'unauthenticated', message: 'The access token is invalid, expired or revoked' },

@@ -1,3 +1,5 @@
+import ipaddr from 'ipaddr.js';
+
 // What a well-formed identifier and user id are: one definition, used by the JSON schemas of every
 // route, by the request shortcuts' path matchers, and by the SQL CHECKs (src/db/migrate.ts writes
 // these patterns into the migrations where they say {{ID_PATTERN}} or {{USER_ID_PATTERN}}).
@@ -48,8 +50,56 @@ export function textSchema(maxLength: number, minLength = 0) {
 export const URL_PATTERN = '^https?://[\\u0021-\\u007e]+$';
 export const urlSchema = { type: 'string', pattern: URL_PATTERN, maxLength: 2048 } as const;
 
+/** A per-client token bucket, or null for none. */
+export const clientRateSchema = {
+  anyOf: [
+    {
+      type: 'object',
+      properties: {
+        perSecond: { type: 'integer', minimum: 1, maximum: 1_000_000 },
+        burst: { type: 'integer', minimum: 1, maximum: 1_000_000 },
+      },
+      required: ['perSecond', 'burst'],
+      additionalProperties: false,
+    },
+    { type: 'null' },
+  ],
+} as const;
+
 /** Values the SQL migrations receive from this module. */
 export const SQL_PATTERNS: Readonly<Record<string, string>> = {
   ID_PATTERN,
   USER_ID_PATTERN,
 };
+
+/**
+ * Webhooks are requests Floodgate makes on an operator's behalf: pointed at loopback, link-local
+ * or private addresses they would reach what only the server can reach (its own admin API, a
+ * cloud metadata service). They are refused unless FLOODGATE_WEBHOOK_ALLOW_PRIVATE=1: at
+ * creation when the URL names such an address, and at delivery when a name resolves to one.
+ */
+export function isPublicAddress(address: string): boolean {
+  if (!ipaddr.isValid(address)) return false;
+  let parsed = ipaddr.parse(address);
+  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) parsed = (parsed as ipaddr.IPv6).toIPv4Address();
+  return parsed.range() === 'unicast';
+}
+
+/** A problem with a webhook URL's destination as written (names are checked again at delivery), or null. */
+export function webhookUrlProblem(url: string, allowPrivate: boolean): string | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'webhookUrl must be an http(s) URL';
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return 'webhookUrl must be an http(s) URL';
+  if (allowPrivate) return null;
+  const host = parsed.hostname.replace(/^\[|\]$/g, '');
+  if (host === 'localhost' || host.endsWith('.localhost'))
+    return 'webhookUrl may not point at this machine (set FLOODGATE_WEBHOOK_ALLOW_PRIVATE=1 to allow)';
+  if (ipaddr.isValid(host) && !isPublicAddress(host)) {
+    return 'webhookUrl may not point at a loopback, link-local or private address (set FLOODGATE_WEBHOOK_ALLOW_PRIVATE=1 to allow)';
+  }
+  return null;
+}

@@ -58,6 +58,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
       port: 0,
       host: '127.0.0.1',
       logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
+      // Tests run their webhook receivers on loopback.
+      webhookAllowPrivate: true,
       ...overrides,
     },
     {},
@@ -134,8 +136,9 @@ export async function createRoom(app: FastifyInstance, body: Record<string, unkn
   return res.json();
 }
 
+/** Enters a named user, as a trusted backend would (here with the admin token). */
 export async function enter(app: FastifyInstance, roomId: string, userId: string) {
-  const res = await app.inject({ method: 'POST', url: `/v1/rooms/${roomId}/tickets`, payload: { userId } });
+  const res = await app.inject({ method: 'POST', url: `/v1/rooms/${roomId}/tickets`, headers: admin, payload: { userId } });
   return { status: res.statusCode, body: res.json() };
 }
 

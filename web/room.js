@@ -7,15 +7,12 @@
     for (const s of ['waiting', 'countdown', 'admitted', 'ended']) $(s).hidden = s !== id;
   };
 
-  function userId() {
-    const fromQuery = new URLSearchParams(location.search).get('user');
-    if (fromQuery) return fromQuery;
-    const match = document.cookie.match(/(?:^|; )fg_uid=([^;]+)/);
-    if (match) return decodeURIComponent(match[1]);
-    const id = crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2) + Date.now();
-    // biome-ignore lint/suspicious/noDocumentCookie: the page keeps its own visitor id (Cookie Store API is not in every browser)
-    document.cookie = `fg_uid=${encodeURIComponent(id)}; Max-Age=31536000; Path=/; SameSite=Lax`;
-    return id;
+  // Who enters: a site that knows its users links here with ?identity=<token it signed for this
+  // room>; anyone else is an anonymous visitor, whom the server knows by an httpOnly cookie it sets
+  // (a refresh or a second tab keeps the place). The page never names a user itself.
+  function entryBody() {
+    const identityToken = new URLSearchParams(location.search).get('identity');
+    return identityToken ? { identityToken } : {};
   }
 
   let ticketId = null;
@@ -118,7 +115,7 @@
 
   async function join() {
     try {
-      const t = await api('POST', `/v1/rooms/${encodeURIComponent(roomId)}/tickets`, { userId: userId() });
+      const t = await api('POST', `/v1/rooms/${encodeURIComponent(roomId)}/tickets`, entryBody());
       ticketId = t.ticketId;
       error('');
       render(t);

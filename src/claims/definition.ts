@@ -53,9 +53,11 @@ export const claims = defineCapability({
       rebuilds: new Rebuilds(infra.redis, durable, infra.log),
       claimIds,
       clock: infra.clock,
+      webhookAllowPrivate: infra.config.webhookAllowPrivate,
+      defaultClientRate: infra.config.clientRate,
       onDecided: (campaign, result) => metrics.claims.inc({ campaign, result }),
     });
-    const claimant = { partners: infra.partners, access: infra.access };
+    const claimant = { partners: infra.partners, access: infra.access, limits: infra.limits };
 
     let campaignIds: string[] = [];
     let listedAt = 0;
@@ -73,6 +75,7 @@ export const claims = defineCapability({
           async step() {
             if (Date.now() - listedAt > CAMPAIGN_LIST_REFRESH_MS) {
               campaignIds = await repository.listIds();
+              service.campaigns.setKnownIds(campaignIds);
               listedAt = Date.now();
             }
             await durable.sweepAll(campaignIds);

@@ -4,12 +4,12 @@ export function campaignKeys(prefix: string, campaignId: string) {
   return {
     /** limits, counters and the `ready` flag (hash) */
     st: `${base}:st`,
-    /** userId -> "seq,seq,..." of the user's claims (hash) */
+    /** userId -> the user's claims, "seq:claimNo,..." (hash; user-claims.ts) */
     users: `${base}:users`,
+    /** seqs held by no surviving record, sold again first (zset; see lua/claim-4.lua) */
+    holes: `${base}:holes`,
     /** accepted claims not yet known to be in PostgreSQL (stream) */
     log: `${base}:log`,
-    /** logged claims that collide with a different stored claim, parked for an operator (stream) */
-    dead: `${base}:dead`,
     /** held by the instance rebuilding the campaign's state (string, with expiry) */
     rebuild: `${base}:rebuild`,
   };

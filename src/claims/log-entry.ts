@@ -1,7 +1,7 @@
 import type { ClaimIds } from './claim-ids.js';
 import type { AcceptedClaim } from './repository.js';
 
-// A claim's entry in its campaign's log stream (field "c"), as lua/claim-3.lua writes it:
+// A claim's entry in its campaign's log stream (field "c"), as lua/claim-4.lua writes it:
 // "seq|userClaimNo|daySeq|day|at|userId" (daySeq 0 and day '' without a daily quota; the user id
 // last, since it may contain "|"). Its one encoder and decoder on the TypeScript side.
 

@@ -2,6 +2,7 @@ import type { Pool } from '../db/pool.js';
 import type { DurableStore, StoreVerdict } from '../durable/persist.js';
 import { InvalidRequest } from '../errors.js';
 import type { CampaignConfig } from './domain/campaign-config.js';
+import type { UserClaim } from './user-claims.js';
 
 export interface CampaignRecord extends CampaignConfig {
   createdAt: Date;
@@ -41,6 +42,8 @@ interface CampaignRow {
   daily_quota: number;
   room_id: string | null;
   webhook_url: string | null;
+  client_rate_per_second: number | null;
+  client_burst: number | null;
   created_at: Date;
 }
 
@@ -56,6 +59,7 @@ function fromRow(row: CampaignRow): CampaignRecord {
       : null,
     roomId: row.room_id,
     webhookUrl: row.webhook_url,
+    clientRate: row.client_rate_per_second === null ? null : { perSecond: row.client_rate_per_second, burst: row.client_burst! },
     createdAt: row.created_at,
   };
 }
@@ -152,8 +156,8 @@ export class CampaignRepository implements DurableStore<AcceptedClaim> {
     const result = await this.pool
       .query<CampaignRow>(
         `INSERT INTO campaigns (id, stock, per_user_limit, opens_at, closes_at, daily_opens_at, daily_closes_at,
-                              daily_time_zone, daily_quota, room_id, webhook_url)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                              daily_time_zone, daily_quota, room_id, webhook_url, client_rate_per_second, client_burst)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
        ON CONFLICT (id) DO NOTHING RETURNING *`,
         [
           c.id,
@@ -167,6 +171,8 @@ export class CampaignRepository implements DurableStore<AcceptedClaim> {
           c.daily?.quota ?? 0,
           c.roomId,
           c.webhookUrl,
+          c.clientRate?.perSecond ?? null,
+          c.clientRate?.burst ?? null,
         ],
       )
       .catch((err: unknown) => {
@@ -268,25 +274,41 @@ export class CampaignRepository implements DurableStore<AcceptedClaim> {
     return outcome;
   }
 
-  /** What a rebuild needs: the campaign's claims as counters. */
+  /**
+   * What a rebuild needs: the campaign's stored claims as counters. Seqs (and day sequences) below
+   * the highest stored one that no claim holds are holes, sold again first (lua/claim-4.lua).
+   */
   async stateForRebuild(campaignId: string) {
-    const [totals, days, users] = await Promise.all([
-      this.pool.query<{ claimed: number }>('SELECT coalesce(max(seq), 0)::int AS claimed FROM claims WHERE campaign_id = $1', [campaignId]),
-      this.pool.query<{ day: string; n: number; max: number }>(
-        `SELECT to_char(day, 'YYYY-MM-DD') AS day, count(*)::int AS n, max(day_seq)::int AS max
-           FROM claims WHERE campaign_id = $1 AND day IS NOT NULL GROUP BY day`,
+    const [totals, holes, days, users] = await Promise.all([
+      this.pool.query<{ claimed: number; max: number }>(
+        'SELECT count(*)::int AS claimed, coalesce(max(seq), 0)::int AS max FROM claims WHERE campaign_id = $1',
         [campaignId],
       ),
-      this.pool.query<{ user_id: string; seqs: string }>(
-        `SELECT user_id, string_agg(seq::text, ',' ORDER BY user_claim_no) AS seqs
+      this.pool.query<{ seq: number }>(
+        `SELECT s::int AS seq FROM generate_series(1, (SELECT coalesce(max(seq), 0) FROM claims WHERE campaign_id = $1)) s
+         EXCEPT SELECT seq FROM claims WHERE campaign_id = $1 ORDER BY 1`,
+        [campaignId],
+      ),
+      this.pool.query<{ day: string; n: number; max: number; holes: number[] }>(
+        `SELECT to_char(d.day, 'YYYY-MM-DD') AS day, d.n, d.max,
+                ARRAY(SELECT s::int FROM generate_series(1, d.max) s
+                      EXCEPT SELECT day_seq FROM claims c WHERE c.campaign_id = $1 AND c.day = d.day ORDER BY 1) AS holes
+           FROM (SELECT day, count(*)::int AS n, max(day_seq)::int AS max FROM claims
+                  WHERE campaign_id = $1 AND day IS NOT NULL GROUP BY day) d`,
+        [campaignId],
+      ),
+      this.pool.query<{ user_id: string; claims: UserClaim[] }>(
+        `SELECT user_id, json_agg(json_build_object('seq', seq, 'claimNo', user_claim_no) ORDER BY user_claim_no) AS claims
            FROM claims WHERE campaign_id = $1 GROUP BY user_id`,
         [campaignId],
       ),
     ]);
     return {
       claimed: totals.rows[0]!.claimed,
-      days: days.rows.map((r) => ({ day: r.day, granted: r.max })),
-      users: users.rows.map((r) => ({ userId: r.user_id, seqs: r.seqs })),
+      nextSeq: totals.rows[0]!.max,
+      holes: holes.rows.map((r) => r.seq),
+      days: days.rows.map((r) => ({ day: r.day, granted: r.n, maxDaySeq: r.max, holes: r.holes })),
+      users: users.rows.map((r) => ({ userId: r.user_id, claims: r.claims })),
     };
   }
 }

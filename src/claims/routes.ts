@@ -1,11 +1,10 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance } from 'fastify';
+import { clientOf } from '../capability.js';
 import { DomainError } from '../errors.js';
-import type { PartnerKeys } from '../partners/api-keys.js';
-import type { AccessGate } from '../tokens/access-gate.js';
 import { type AdminAuth, bearerToken } from '../tokens/admin-token.js';
 import { claimAnswer } from './answers.js';
-import { claimant } from './claimant.js';
+import { type ClaimantDeps, claimant } from './claimant.js';
 import type { NewCampaignInput } from './domain/campaign-config.js';
 import type { CampaignRecord } from './repository.js';
 import {
@@ -20,10 +19,8 @@ import {
 } from './schemas.js';
 import type { ClaimsService } from './service.js';
 
-export interface ClaimRouteDeps {
+export interface ClaimRouteDeps extends ClaimantDeps {
   claims: ClaimsService;
-  partners: PartnerKeys;
-  access: AccessGate;
   admin: AdminAuth;
 }
 
@@ -37,7 +34,7 @@ function campaignBody(record: CampaignRecord, stats: object) {
   };
 }
 
-export function claimRoutes(app: FastifyInstance, { claims, partners, access, admin }: ClaimRouteDeps): void {
+export function claimRoutes(app: FastifyInstance, { claims, partners, access, limits, admin }: ClaimRouteDeps): void {
   const tags = ['claims'];
 
   /** Operators (admin token) and partners' backends (X-Api-Key) may read and redeem any claim. */
@@ -93,7 +90,7 @@ export function claimRoutes(app: FastifyInstance, { claims, partners, access, ad
     { schema: { tags, params: campaignParams, body: claimBody, response: { 201: claimResponse, 202: claimResponse } } },
     async (request, reply) => {
       const campaign = await campaignOr404(request.params.campaignId);
-      const userId = await claimant({ partners, access }, request.headers, campaign, request.body?.userId);
+      const userId = await claimant({ partners, access, limits }, request.headers, clientOf(request), campaign, request.body?.userId);
       const answer = claimAnswer(await claims.claim(campaign, userId));
       return reply
         .code(answer.status)

@@ -1,5 +1,5 @@
 // JSON schemas of the claims API: validation in, serialisation out, and the OpenAPI document.
-import { idSchema as id, textSchema, urlSchema, userIdSchema } from '../input-rules.js';
+import { clientRateSchema, idSchema as id, textSchema, urlSchema, userIdSchema } from '../input-rules.js';
 
 const hhmm = { type: 'string', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' } as const;
 
@@ -45,6 +45,7 @@ export const createCampaignBody = {
     },
     roomId: id,
     webhookUrl: urlSchema,
+    clientRate: clientRateSchema,
   },
   required: ['id', 'stock'],
   additionalProperties: false,
@@ -100,6 +101,7 @@ export const campaignResponse = {
     },
     roomId: { type: ['string', 'null'] },
     webhookUrl: { type: ['string', 'null'] },
+    clientRate: { type: ['object', 'null'], properties: { perSecond: { type: 'integer' }, burst: { type: 'integer' } } },
     createdAt: { type: 'string' },
     claimed: { type: 'integer' },
     remaining: { type: 'integer' },

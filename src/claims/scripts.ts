@@ -5,7 +5,7 @@ import { campaignKeys } from './keys.js';
 
 const dir = new URL('./lua/', import.meta.url);
 
-/** One claim's decision (lua/claim-3.lua). */
+/** One claim's decision (lua/claim-4.lua). */
 export type ClaimDecision =
   | { kind: 'accepted'; seq: number; userClaimNo: number; daySeq: number | null; logId: string }
   | { kind: 'user_limit'; seqs: number[] }
@@ -40,23 +40,28 @@ function decodeDecision(reply: Reply): ClaimDecision {
   }
 }
 
-const claim = Script.load(dir, 'claim-3.lua', (reply): ClaimBatch => {
+const claim = Script.load(dir, 'claim-4.lua', (reply): ClaimBatch => {
   if (reply.code() === -1) return STATE_MISSING;
   return { kind: 'decided', decisions: reply.list().map(decodeDecision) };
 });
 
-const restore = Script.load(dir, 'restore-2.lua', (reply) => {
+const restore = Script.load(dir, 'restore-3.lua', (reply) => {
   const code = reply.int();
   if (code !== 0 && code !== 1) reply.unknownCode();
   return code === 1;
 });
 
+/** A campaign's counters as PostgreSQL's claims give them (see lua/restore-3.lua). */
 export interface RestoredState {
   stock: number;
   perUserLimit: number;
   dailyQuota: number;
+  /** Stored claims. */
   claimed: number;
-  days: Array<{ day: string; granted: number }>;
+  /** The highest stored seq; `holes` are the seqs below it that no stored claim holds. */
+  nextSeq: number;
+  holes: number[];
+  days: Array<{ day: string; granted: number; maxDaySeq: number; holes: number[] }>;
 }
 
 /** The campaign scripts bound to a client. */
@@ -69,7 +74,7 @@ export class CampaignScripts {
   /** Decides claims to one campaign, in order; `day` is the local day of a daily campaign, else ''. */
   claim(campaignId: string, day: string, claims: ReadonlyArray<{ userId: string; at: number }>): Promise<ClaimBatch> {
     const k = campaignKeys(this.prefix, campaignId);
-    return claim.run(this.redis, [k.st, k.users, k.log], [day, ...claims.flatMap((c) => [c.userId, c.at])]);
+    return claim.run(this.redis, [k.st, k.users, k.log, k.holes], [day, ...claims.flatMap((c) => [c.userId, c.at])]);
   }
 
   /** Writes restored counters and marks the state ready, if `leaseToken` still holds the rebuild lease. */
@@ -77,8 +82,17 @@ export class CampaignScripts {
     const k = campaignKeys(this.prefix, campaignId);
     return restore.run(
       this.redis,
-      [k.st, k.rebuild],
-      [leaseToken, state.stock, state.perUserLimit, state.dailyQuota, state.claimed, ...state.days.flatMap((d) => [d.day, d.granted])],
+      [k.st, k.rebuild, k.holes],
+      [
+        leaseToken,
+        state.stock,
+        state.perUserLimit,
+        state.dailyQuota,
+        state.claimed,
+        state.nextSeq,
+        state.holes.join(','),
+        ...state.days.flatMap((d) => [d.day, d.granted, d.maxDaySeq, d.holes.join(',')]),
+      ],
     );
   }
 }

@@ -1,10 +1,12 @@
 import type { Clock } from '../clock.js';
+import type { RecordCache } from '../db/record-cache.js';
 import { type DurableLog, PersistencePending } from '../durable/log.js';
 import type { Rebuilds } from '../durable/rebuild.js';
 import { DomainError, InvalidRequest } from '../errors.js';
+import type { RateRule } from '../limits/client-limiter.js';
 import { KeyedBatcher } from '../redis/batcher.js';
 import type { RedisClient } from '../redis/client.js';
-import { CampaignCache } from './campaign-cache.js';
+import { campaignCache } from './campaign-cache.js';
 import type { ClaimIds } from './claim-ids.js';
 import { type NewCampaignInput, resolveNewCampaign } from './domain/campaign-config.js';
 import { claimWindow, localTime, nextDailyOpening } from './domain/window.js';
@@ -12,6 +14,7 @@ import type { ClaimErrorCode } from './errors.js';
 import { campaignKeys } from './keys.js';
 import type { AcceptedClaim, CampaignRecord, CampaignRepository, StoredClaim } from './repository.js';
 import type { CampaignScripts, ClaimDecision, StateMissing } from './scripts.js';
+import { decodeUserClaims, encodeUserClaims } from './user-claims.js';
 
 /** What a claim came to. Expected outcomes are values; the routes turn them into answers (answers.ts). */
 export type ClaimOutcome =
@@ -31,6 +34,9 @@ export interface ClaimsDeps {
   rebuilds: Rebuilds;
   claimIds: ClaimIds;
   clock: Clock;
+  webhookAllowPrivate: boolean;
+  /** Per-client limit of browser claims for campaigns created without their own. */
+  defaultClientRate: RateRule;
   /** Counts each decided claim by result. */
   onDecided(campaignId: string, result: ClaimOutcome['kind']): void;
 }
@@ -38,12 +44,12 @@ export interface ClaimsDeps {
 const fail = (code: ClaimErrorCode) => new DomainError(code);
 
 export class ClaimsService {
-  readonly campaigns: CampaignCache;
+  readonly campaigns: RecordCache<CampaignRecord>;
   /** Claims to one campaign arriving in the same turn of the event loop share one script run (per local day). */
   private readonly decisions: KeyedBatcher<string, { userId: string; at: number }, ClaimDecision | StateMissing>;
 
   constructor(private readonly deps: ClaimsDeps) {
-    this.campaigns = new CampaignCache(deps.repository);
+    this.campaigns = campaignCache(deps.repository);
     this.decisions = new KeyedBatcher<string, { userId: string; at: number }, ClaimDecision | StateMissing>(async (batchKey, claims) => {
       const [campaignId, day] = batchKey.split('\n') as [string, string];
       const batch = await deps.scripts.claim(campaignId, day, claims);
@@ -52,7 +58,10 @@ export class ClaimsService {
   }
 
   async createCampaign(input: NewCampaignInput): Promise<CampaignRecord> {
-    const config = resolveNewCampaign(input);
+    const config = resolveNewCampaign(input, {
+      webhookAllowPrivate: this.deps.webhookAllowPrivate,
+      clientRate: this.deps.defaultClientRate,
+    });
     if ('problem' in config) throw new InvalidRequest(config.problem);
     const record = await this.deps.repository.insert(config);
     if (!record) throw fail('campaign_exists');
@@ -62,9 +71,10 @@ export class ClaimsService {
       perUserLimit: record.perUserLimit,
       dailyQuota: record.daily?.quota ?? 0,
       claimed: 0,
+      nextSeq: 0,
       ready: 1,
     });
-    this.campaigns.set(record);
+    this.campaigns.set(record.id, record);
     return record;
   }
 
@@ -161,11 +171,11 @@ export class ClaimsService {
     userId: string,
   ): Promise<Array<Omit<StoredClaim, 'status' | 'claimedAt'> & { status: 'confirmed' | 'pending'; claimedAt: Date | null }>> {
     const stored = await this.deps.repository.claimsOf(campaignId, userId).catch(() => null);
-    const seqs = await this.deps.redis.hget(campaignKeys(this.deps.prefix, campaignId).users, userId);
+    const held = decodeUserClaims(await this.deps.redis.hget(campaignKeys(this.deps.prefix, campaignId).users, userId));
     const claims: Array<Omit<StoredClaim, 'status' | 'claimedAt'> & { status: 'confirmed' | 'pending'; claimedAt: Date | null }> = [
       ...(stored ?? []),
     ];
-    for (const seq of seqs ? seqs.split(',').map(Number) : []) {
+    for (const { seq } of held) {
       if (claims.some((c) => c.seq === seq)) continue;
       claims.push({
         claimId: this.deps.claimIds.for(campaignId, seq),
@@ -216,7 +226,7 @@ export class ClaimsService {
         await this.deps.redis.del(keys.users);
         for (let i = 0; i < state.users.length; i += 1000) {
           const chunk: string[] = [];
-          for (const { userId, seqs } of state.users.slice(i, i + 1000)) chunk.push(userId, seqs);
+          for (const { userId, claims } of state.users.slice(i, i + 1000)) chunk.push(userId, encodeUserClaims(claims));
           await this.deps.redis.hset(keys.users, ...chunk);
         }
         const { stock, perUserLimit } = record!;
@@ -225,6 +235,8 @@ export class ClaimsService {
           perUserLimit,
           dailyQuota: record!.daily?.quota ?? 0,
           claimed: state.claimed,
+          nextSeq: state.nextSeq,
+          holes: state.holes,
           days: state.days,
         });
       },

@@ -21,10 +21,10 @@ export function claimShortcuts(claims: ClaimsService, deps: ClaimantDeps): Short
       route: '/v1/campaigns/:campaignId/claims',
       idempotent: false,
       bodySchema: claimBody,
-      async handle({ params, headers, body }) {
+      async handle({ params, headers, body, client }) {
         const campaign = await claims.campaigns.get(params.campaignId!);
         if (!campaign) throw new DomainError('campaign_not_found');
-        const userId = await claimant(deps, headers, campaign, (body as { userId?: string }).userId);
+        const userId = await claimant(deps, headers, client, campaign, (body as { userId?: string }).userId);
         return claimAnswer(await claims.claim(campaign, userId));
       },
     },

@@ -1,12 +1,13 @@
-import { createServer } from 'node:http';
+import { createServer, STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
 import type { Context } from '../context.js';
 import { DomainError } from '../errors.js';
 import { metricsRoutes } from '../metrics/routes.js';
 import { webRoutes } from '../web/routes.js';
-import { errorResponses } from './errors.js';
+import { type ErrorTable, errorResponses } from './errors.js';
 import { healthRoutes, type Lifecycle } from './health.js';
 import { BodyError, parseJsonBody } from './json-body.js';
 import { Shortcuts } from './shortcuts.js';
@@ -26,9 +27,10 @@ const BODY_LIMIT = 16 * 1024;
 /** Builds the HTTP application without listening, so tests can `inject()` requests. */
 export async function buildApp(ctx: Context): Promise<FastifyInstance> {
   const { errors, infra } = ctx;
+  const { config } = infra;
   const shortcuts = new Shortcuts(
     ctx.capabilities.flatMap(({ capability }) => capability.shortcuts ?? []),
-    { errors, metrics: infra.metrics, log: infra.log },
+    { trustedProxies: config.trustedProxies, errors, metrics: infra.metrics, log: infra.log },
   );
   const app = Fastify({
     loggerInstance: infra.log,
@@ -39,13 +41,35 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
     // A userId of 128 code points, percent-encoded, is up to ~1,150 characters of path.
     routerOptions: { maxParamLength: 2048 },
     return503OnClosing: true,
+    // The client's address and protocol: believed from X-Forwarded-* only when the request came
+    // through a configured proxy (the shortcuts apply the same rule, http/client.ts).
+    trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
+    // Errors of the HTTP parser and the router get the documented error body too.
+    clientErrorHandler: (err, socket) => answerClientError(errors, err, socket),
+    frameworkErrors: (error, _request, reply: FastifyReply) => {
+      const answer =
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? errors.answer('uri_too_long')
+          : errors.answer('invalid_request', undefined, 'The URL is not well-formed');
+      reply.code(answer.status).headers(answer.headers).send(answer.body);
+    },
     // The request shortcuts of the capabilities (http/shortcuts.ts) answer the surge requests
     // before Fastify routes them; whatever they do not take goes to Fastify. inject() in tests
     // bypasses them.
     serverFactory: (handler) => {
-      const server = createServer((req, res) => {
-        if (!shortcuts.take(req, res)) handler(req, res);
-      });
+      const server = createServer(
+        // How often idle and slow connections are checked against the timeouts below.
+        { connectionsCheckingInterval: Math.min(1_000, config.headersTimeoutMs) },
+        (req, res) => {
+          if (!shortcuts.take(req, res)) handler(req, res);
+        },
+      );
+      // A slow client cannot hold a connection open: headers within headersTimeoutMs, the whole
+      // request within requestTimeoutMs (10 s and 30 s by default); beyond maxConnections new
+      // connections are refused at once, so a flood of idle sockets cannot exhaust the process.
+      server.headersTimeout = config.headersTimeoutMs;
+      server.requestTimeout = config.requestTimeoutMs;
+      server.maxConnections = config.maxConnections;
       // Fastify applies its timeouts only to servers it creates. Without them Node closes a
       // keep-alive connection after 5 s idle: behind a load balancer (whose idle timeout is
       // typically 60 s) that races its reuse of the connection into 502s, and waiting people,
@@ -136,4 +160,23 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
   for (const { capability } of ctx.capabilities) capability.routes(app);
 
   return app;
+}
+
+/** Answers what the HTTP parser refused (timeouts, oversized headers, garbage) with the documented body. */
+function answerClientError(errors: ErrorTable, err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const code =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? 'request_timeout'
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? 'header_fields_too_large'
+        : 'malformed_request';
+  const answer = errors.answer(code);
+  const body = JSON.stringify(answer.body);
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
 }

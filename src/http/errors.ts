@@ -21,10 +21,13 @@ export const HTTP_ERRORS = {
   invalid_json: { status: 400, message: 'The body is not valid JSON' },
   invalid_encoding: { status: 400, message: 'The request contains text that is not well-formed Unicode, or control characters' },
   method_not_allowed: { status: 405, message: 'This method is not allowed here' },
+  request_timeout: { status: 408, message: 'The request was not received in time' },
   payload_too_large: { status: 413, message: 'The body is too large' },
   uri_too_long: { status: 414, message: 'The URL is too long' },
   unsupported_media_type: { status: 415, message: 'Send the body as application/json' },
   header_fields_too_large: { status: 431, message: 'The request headers are too large' },
+  malformed_request: { status: 400, message: 'The request is not well-formed HTTP' },
+  too_many_connections: { status: 503, message: 'Too many open connections; retry shortly' },
   unavailable: { status: 503, message: 'The service is not ready' },
   internal_error: { status: 500, message: 'Something went wrong on our side' },
 } as const satisfies Record<string, { status: number; message: string }>;
@@ -67,15 +70,14 @@ export class ErrorTable {
   answer(code: string, details?: Readonly<Record<string, unknown>>, message?: string): ErrorAnswer {
     const spec = this.specs.get(code);
     if (!spec) throw new Error(`error code "${code}" is not declared`);
-    return {
-      status: spec.status,
-      body: errorBody(code, message ?? spec.message, details),
-      headers: spec.retryAfterSeconds ? { 'retry-after': String(spec.retryAfterSeconds) } : {},
-    };
+    const headers: Record<string, string> = spec.retryAfterSeconds ? { 'retry-after': String(spec.retryAfterSeconds) } : {};
+    return { status: spec.status, body: errorBody(code, message ?? spec.message, details), headers };
   }
 
   forDomainError(error: DomainError): ErrorAnswer {
-    return this.answer(error.code, error.details, error instanceof InvalidRequest ? error.problem : undefined);
+    const answer = this.answer(error.code, error.details, error instanceof InvalidRequest ? error.problem : undefined);
+    if (error.retry) answer.headers['retry-after'] = String(error.retry.retryAfterSeconds);
+    return answer;
   }
 
   /** Every code with its status and message, for the documentation. */

@@ -5,10 +5,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { FastifyBaseLogger } from 'fastify';
-import { PASS, type Shortcut, type ShortcutAnswer } from '../capability.js';
+import { type ClientInfo, PASS, type Shortcut, type ShortcutAnswer } from '../capability.js';
 import { DomainError } from '../errors.js';
 import { PATH_PARAMETERS } from '../input-rules.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { clientResolver } from './client.js';
 import type { ErrorAnswer, ErrorTable } from './errors.js';
 import { BodyError, parseJsonBody } from './json-body.js';
 import { unexpectedErrorAnswer } from './unexpected.js';
@@ -44,6 +45,7 @@ export function compileRoute(route: string): { path: RegExp; names: string[] } {
 }
 
 export interface ShortcutDeps {
+  trustedProxies: readonly string[];
   errors: ErrorTable;
   metrics: Metrics;
   log: FastifyBaseLogger;
@@ -55,10 +57,13 @@ export class Shortcuts {
   readonly answered = new Map<string, number>();
   private fallback: RouteFallback = (_req, res) => res.destroy();
 
+  private readonly clientOf: (req: IncomingMessage) => ClientInfo;
+
   constructor(
     shortcuts: readonly Shortcut[],
     private readonly deps: ShortcutDeps,
   ) {
+    this.clientOf = clientResolver(deps.trustedProxies);
     // The same options as the routes' validator (http/app.ts): no coercion, no removal.
     const ajv = new Ajv({ coerceTypes: false, removeAdditional: false, allErrors: false, useDefaults: false, strict: false });
     for (const shortcut of shortcuts) {
@@ -134,7 +139,7 @@ export class Shortcuts {
     };
     let result: ReturnType<Shortcut['handle']>;
     try {
-      result = shortcut.handle({ params, headers: req.headers, body });
+      result = shortcut.handle({ params, headers: req.headers, body, client: this.clientOf(req) });
     } catch (err) {
       onError(err);
       return;

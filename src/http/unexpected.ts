@@ -7,7 +7,7 @@ export function unavailableDependency(error: { code?: unknown; message?: string;
   const code = typeof error.code === 'string' ? error.code : '';
   const message = error.message ?? '';
   if (
-    /Connection is closed|max retries per request|Command timed out|CLUSTERDOWN|ClusterAllFailedError|Failed to refresh slots cache|TRYAGAIN/i.test(
+    /Connection is closed|max retries per request|Command timed out|CLUSTERDOWN|ClusterAllFailedError|Failed to refresh slots cache|None of startup nodes is available|TRYAGAIN/i.test(
       message,
     )
   ) {

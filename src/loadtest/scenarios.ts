@@ -38,6 +38,8 @@ export async function waitingRoomScenario(admin: AdminClient, options: WaitingRo
       admitPerSecond: options.admitPerSecond,
       maxActive: options.maxActive,
       sessionSeconds: options.sessionSeconds,
+      // The generator is one client address: a per-client limit would throttle the whole surge.
+      clientRate: null,
     });
   }
   const room = await admin.must('GET', `/v1/rooms/${roomId}`);
@@ -91,7 +93,8 @@ export async function waitingRoomScenario(admin: AdminClient, options: WaitingRo
       flow = runFlow;
       const entry = await flow.request(
         'enter',
-        { method: 'POST', path: `${base}/tickets`, body: { userId: `lt-${roomId}-${i}` } },
+        // Each arrival is a new anonymous visitor (no cookie jar): the server gives it its identity.
+        { method: 'POST', path: `${base}/tickets`, body: {} },
         scheduledAt,
       );
       if (entry.status !== 201 && entry.status !== 200) return;

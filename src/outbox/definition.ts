@@ -12,7 +12,7 @@ export const outbox = defineCapability({
   name: 'outbox',
   errors: {},
   async create(infra) {
-    const sender = new OutboxSender(infra.pool, infra.log);
+    const sender = new OutboxSender(infra.pool, infra.log, { allowPrivate: infra.config.webhookAllowPrivate });
     const backlog = new Gauge({
       name: 'floodgate_outbox_backlog',
       help: 'Webhook notifications not delivered yet',
@@ -34,6 +34,7 @@ export const outbox = defineCapability({
         const n = await infra.outbox.backlog().catch(() => null);
         if (n !== null) backlog.set(n);
       },
+      close: () => sender.close(),
     };
   },
 });

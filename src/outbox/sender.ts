@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { request } from 'undici';
+import { Agent, request } from 'undici';
 import type { Pool } from '../db/pool.js';
+import { publicOnlyLookup } from './destination.js';
 
 interface Message {
   id: number;
@@ -28,10 +29,20 @@ export function backoffSeconds(attempts: number, random = Math.random): number {
  * same message at the same time. Undelivered messages are retried with exponential backoff.
  */
 export class OutboxSender {
+  /** Deliveries connect only to public addresses unless private ones are allowed (outbox/destination.ts). */
+  private readonly dispatcher: Agent;
+
   constructor(
     private readonly pool: Pool,
     private readonly log: FastifyBaseLogger,
-  ) {}
+    options: { allowPrivate: boolean },
+  ) {
+    this.dispatcher = new Agent(options.allowPrivate ? {} : { connect: { lookup: publicOnlyLookup() } });
+  }
+
+  close(): Promise<void> {
+    return this.dispatcher.close();
+  }
 
   /** Sends what is due; returns the number of messages delivered. */
   async sendDue(): Promise<number> {
@@ -50,6 +61,7 @@ export class OutboxSender {
     let error: string;
     try {
       const res = await request(message.url, {
+        dispatcher: this.dispatcher,
         method: 'POST',
         headers: { 'content-type': 'application/json', 'idempotency-key': message.idempotency_key },
         body: JSON.stringify(message.payload),

@@ -1,5 +1,6 @@
 import { defineCapability } from '../capability.js';
 import { ROOM_ERRORS } from './errors.js';
+import { EntryIdentities } from './identity.js';
 import { RoomSessions } from './live-sessions.js';
 import { roomLoops } from './loops.js';
 import { roomMetrics } from './metrics.js';
@@ -25,8 +26,11 @@ export const waitingRoom = defineCapability({
       prefix: infra.prefix,
       rooms,
       access: infra.access,
+      identities: new EntryIdentities(infra.partners, infra.admin, await infra.secret('visitor-cookie-hmac')),
+      limits: infra.limits,
       ticketIds,
       roomCacheMs: infra.config.roomCacheMs,
+      defaultClientRate: infra.config.clientRate,
     });
     const metrics = roomMetrics(infra.metrics.registry);
     return {

@@ -7,6 +7,11 @@ export const ROOM_ERRORS = defineErrors({
   room_exists: { kind: 'conflict', message: 'A room with this id already exists' },
   extension_limit: { kind: 'conflict', message: 'The session cannot be extended any more' },
   session_not_active: { kind: 'conflict', message: 'The session is not active' },
+  identity_required: {
+    kind: 'unauthenticated',
+    message: 'Only a backend with a partner X-Api-Key may name the user; browsers are known by their cookie, sites send an identityToken',
+  },
+  invalid_identity_token: { kind: 'unauthenticated', message: 'The identity token is invalid, expired, or not signed for this room' },
 });
 
 export type RoomErrorCode = keyof typeof ROOM_ERRORS;

@@ -9,6 +9,7 @@ export function roomKeys(prefix: string, roomId: string) {
     status: `${base}:status`,
     active: `${base}:active`,
     seen: `${base}:seen`,
+    left: `${base}:left`,
   };
 }
 

@@ -1,9 +1,21 @@
 import type { Pool } from '../db/pool.js';
+import type { RateRule } from '../limits/client-limiter.js';
 import type { RoomConfig } from './domain/room-config.js';
+
+/** What PATCH /v1/rooms/:roomId may change (null: clear). */
+export interface RoomChanges {
+  admitPerSecond?: number;
+  maxActive?: number;
+  paused?: boolean;
+  targetUrl?: string | null;
+  clientRate?: RateRule | null;
+}
 
 /** A room as recorded in PostgreSQL. */
 export interface RoomRecord extends RoomConfig {
   shuffleSeed: string;
+  /** Verifies the identity tokens a site signs for its users (HS256); never shown but at creation and rotation. */
+  identitySecret: string;
   createdAt: Date;
 }
 
@@ -20,6 +32,9 @@ interface RoomRow {
   shuffle_seed: string;
   target_url: string | null;
   paused: boolean;
+  identity_secret: string;
+  client_rate_per_second: number | null;
+  client_burst: number | null;
   created_at: Date;
 }
 
@@ -37,6 +52,8 @@ function fromRow(row: RoomRow): RoomRecord {
     shuffleSeed: row.shuffle_seed,
     targetUrl: row.target_url,
     paused: row.paused,
+    identitySecret: row.identity_secret,
+    clientRate: row.client_rate_per_second === null ? null : { perSecond: row.client_rate_per_second, burst: row.client_burst! },
     createdAt: row.created_at,
   };
 }
@@ -45,11 +62,12 @@ export class RoomRepository {
   constructor(private readonly pool: Pool) {}
 
   /** Inserts the room; null when one with the same id exists. */
-  async insert(room: RoomConfig, shuffleSeed: string): Promise<RoomRecord | null> {
+  async insert(room: RoomConfig, secrets: { shuffleSeed: string; identitySecret: string }): Promise<RoomRecord | null> {
     const result = await this.pool.query<RoomRow>(
       `INSERT INTO rooms (id, admit_per_second, max_active, session_seconds, max_extensions, arrival_seconds,
-                          abandon_after_seconds, opens_at, prequeue, shuffle_seed, target_url)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                          abandon_after_seconds, opens_at, prequeue, shuffle_seed, target_url, identity_secret,
+                          client_rate_per_second, client_burst)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
        ON CONFLICT (id) DO NOTHING
        RETURNING *`,
       [
@@ -62,8 +80,11 @@ export class RoomRepository {
         room.abandonAfterSeconds,
         room.opensAt,
         room.prequeue,
-        shuffleSeed,
+        secrets.shuffleSeed,
         room.targetUrl,
+        secrets.identitySecret,
+        room.clientRate?.perSecond ?? null,
+        room.clientRate?.burst ?? null,
       ],
     );
     return result.rows[0] ? fromRow(result.rows[0]) : null;
@@ -79,15 +100,37 @@ export class RoomRepository {
     return result.rows.map(fromRow);
   }
 
-  async update(id: string, changes: { admitPerSecond?: number; maxActive?: number; paused?: boolean }): Promise<RoomRecord | null> {
+  async update(id: string, changes: RoomChanges): Promise<RoomRecord | null> {
     const result = await this.pool.query<RoomRow>(
       `UPDATE rooms SET admit_per_second = COALESCE($2, admit_per_second),
                         max_active = COALESCE($3, max_active),
                         paused = COALESCE($4, paused),
+                        target_url = CASE WHEN $5 THEN $6 ELSE target_url END,
+                        client_rate_per_second = CASE WHEN $7 THEN $8::integer ELSE client_rate_per_second END,
+                        client_burst = CASE WHEN $7 THEN $9::integer ELSE client_burst END,
                         updated_at = now()
         WHERE id = $1 RETURNING *`,
-      [id, changes.admitPerSecond ?? null, changes.maxActive ?? null, changes.paused ?? null],
+      [
+        id,
+        changes.admitPerSecond ?? null,
+        changes.maxActive ?? null,
+        changes.paused ?? null,
+        changes.targetUrl !== undefined,
+        changes.targetUrl ?? null,
+        changes.clientRate !== undefined,
+        changes.clientRate?.perSecond ?? null,
+        changes.clientRate?.burst ?? null,
+      ],
     );
+    return result.rows[0] ? fromRow(result.rows[0]) : null;
+  }
+
+  /** A new identity secret: tokens signed with the old one stop being accepted. */
+  async rotateIdentitySecret(id: string, identitySecret: string): Promise<RoomRecord | null> {
+    const result = await this.pool.query<RoomRow>('UPDATE rooms SET identity_secret = $2, updated_at = now() WHERE id = $1 RETURNING *', [
+      id,
+      identitySecret,
+    ]);
     return result.rows[0] ? fromRow(result.rows[0]) : null;
   }
 }

@@ -1,9 +1,13 @@
 import { type Clock, systemClock } from '../clock.js';
+import type { RateRule } from '../limits/client-limiter.js';
 import type { RedisClient } from '../redis/client.js';
 import { execPipeline } from '../redis/pipeline.js';
 import { RateWindow } from './domain/polling.js';
 import { issuedToPlace } from './domain/shuffle.js';
 import { roomKeys } from './keys.js';
+
+/** Leaves learnt per read at most; a backlog is learnt over the next reads. */
+const LEFT_PER_READ = 5_000;
 
 /** A room's configuration and counters as this instance last read them from Redis. */
 export interface RoomView {
@@ -18,6 +22,9 @@ export interface RoomView {
   seed: string;
   paused: boolean;
   targetUrl: string | null;
+  /** Verifies sites' identity tokens for this room (HS256). */
+  identitySecret: string;
+  clientRate: RateRule | null;
   issued: number;
   served: number;
   opened: boolean;
@@ -27,6 +34,13 @@ export interface RoomView {
   active: number;
   fetchedAt: number;
   rate: RateWindow;
+  /**
+   * Tickets behind the front that left (on any instance), as of this read: a poll of one says
+   * "left" without asking Redis. Learnt incrementally from the room's `left` set (finish-5.lua),
+   * `leftSeq` being the last leave this instance has seen; forgotten once admission passed them.
+   */
+  left: Set<number>;
+  leftSeq: number;
 }
 
 /** Queue place of a ticket; null while a shuffled pre-queue's order is not fixed yet. */
@@ -120,12 +134,16 @@ export class RoomViews {
 
   private async read(roomId: string): Promise<RoomView | null> {
     const keys = roomKeys(this.prefix, roomId);
-    const [cfgResult, stResult, activeResult] = await execPipeline(
+    const previous = this.views.get(roomId);
+    const sinceSeq = previous?.leftSeq ?? 0;
+    // One pipeline, one hash tag: one node of a cluster.
+    const [cfgResult, stResult, activeResult, leftResult] = await execPipeline(
       this.redis
         .pipeline()
         .hgetall(keys.cfg)
-        .hmget(keys.st, 'issued', 'served', 'opened', 'prequeueSize', 'admittedTotal', 'leftWaiting')
-        .zcard(keys.active),
+        .hmget(keys.st, 'issued', 'served', 'opened', 'prequeueSize', 'admittedTotal', 'leftWaiting', 'leftSeq')
+        .zcard(keys.active)
+        .zrangebyscore(keys.left, `(${sinceSeq}`, '+inf', 'WITHSCORES', 'LIMIT', 0, LEFT_PER_READ),
     );
     const cfg = cfgResult as Record<string, string>;
     if (!cfg.admitPerSecond) {
@@ -134,7 +152,18 @@ export class RoomViews {
     }
     const st = (stResult as Array<string | null>).map((v) => Number(v ?? 0));
     const now = this.clock.now();
-    const previous = this.views.get(roomId);
+    const served = st[1]!;
+    const left = new Set<number>();
+    // Redis lost the room and counts leaves from 0 again: learn them afresh from the next read.
+    const restarted = st[6]! < sinceSeq;
+    if (!restarted) for (const ticketNo of previous?.left ?? []) if (ticketNo > served) left.add(ticketNo);
+    let leftSeq = restarted ? 0 : sinceSeq;
+    const newlyLeft = restarted ? [] : (leftResult as string[]);
+    for (let i = 0; i < newlyLeft.length; i += 2) {
+      const ticketNo = Number(newlyLeft[i]);
+      if (ticketNo > served) left.add(ticketNo);
+      leftSeq = Number(newlyLeft[i + 1]);
+    }
     const view: RoomView = {
       roomId,
       admitPerSecond: Number(cfg.admitPerSecond),
@@ -147,6 +176,8 @@ export class RoomViews {
       seed: cfg.seed ?? '',
       paused: cfg.paused === '1',
       targetUrl: cfg.targetUrl || null,
+      identitySecret: cfg.identitySecret ?? '',
+      clientRate: Number(cfg.ratePerSecond) > 0 ? { perSecond: Number(cfg.ratePerSecond), burst: Number(cfg.rateBurst) } : null,
       issued: st[0]!,
       served: st[1]!,
       opened: st[2] === 1,
@@ -156,6 +187,8 @@ export class RoomViews {
       active: Number(activeResult),
       fetchedAt: now,
       rate: previous?.rate ?? new RateWindow(),
+      left,
+      leftSeq,
     };
     view.rate.add(now, view.admittedTotal);
     this.views.set(roomId, view);

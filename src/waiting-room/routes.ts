@@ -1,8 +1,11 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance } from 'fastify';
+import { type ClientInfo, clientOf, type ShortcutAnswer } from '../capability.js';
 import { DomainError } from '../errors.js';
 import { type AdminAuth, bearerToken } from '../tokens/admin-token.js';
 import type { NewRoomInput } from './domain/room-config.js';
-import type { RoomRecord } from './repository.js';
+import type { EntryClaims } from './identity.js';
+import type { RoomChanges, RoomRecord } from './repository.js';
 import type { RoomView } from './room-view.js';
 import {
   createRoomBody,
@@ -18,7 +21,7 @@ import {
 import { type RoomStats, WaitingRoomService } from './service.js';
 
 function roomBody(record: RoomRecord, view: RoomView | null, stats: RoomStats | null) {
-  const { shuffleSeed: _secret, ...config } = record;
+  const { shuffleSeed: _secret, identitySecret: _identitySecret, ...config } = record;
   return {
     ...config,
     opensAt: record.opensAt?.toISOString() ?? null,
@@ -26,6 +29,19 @@ function roomBody(record: RoomRecord, view: RoomView | null, stats: RoomStats | 
     ...(stats ? { stats } : {}),
     shuffle: view ? WaitingRoomService.shuffleInfo(record, view) : null,
   };
+}
+
+/** An entry's answer, for the route and its shortcut alike: the ticket, and the visitor's cookie when one was made. */
+export async function enterAnswer(
+  service: WaitingRoomService,
+  roomId: string,
+  headers: IncomingHttpHeaders,
+  claims: EntryClaims,
+  client: ClientInfo,
+): Promise<ShortcutAnswer> {
+  const entrant = await service.entrant(roomId, headers, claims, client);
+  const { created, ticket } = await service.enter(roomId, entrant.userId);
+  return { status: created ? 201 : 200, body: ticket, ...(entrant.setCookie ? { headers: { 'set-cookie': entrant.setCookie } } : {}) };
 }
 
 export function waitingRoomRoutes(app: FastifyInstance, service: WaitingRoomService, { guard: admin }: AdminAuth) {
@@ -37,7 +53,8 @@ export function waitingRoomRoutes(app: FastifyInstance, service: WaitingRoomServ
     async (request, reply) => {
       const record = await service.createRoom(request.body);
       const { view, stats } = await service.describeRoom(record.id);
-      return reply.code(201).send(roomBody(record, view, stats));
+      // The identity secret is shown once, here (and on rotation): sites sign their users' identity tokens with it.
+      return reply.code(201).send({ ...roomBody(record, view, stats), identitySecret: record.identitySecret });
     },
   );
 
@@ -71,7 +88,7 @@ export function waitingRoomRoutes(app: FastifyInstance, service: WaitingRoomServ
     },
   );
 
-  app.patch<{ Params: { roomId: string }; Body: { admitPerSecond?: number; maxActive?: number; paused?: boolean } }>(
+  app.patch<{ Params: { roomId: string }; Body: RoomChanges }>(
     '/v1/rooms/:roomId',
     {
       onRequest: admin,
@@ -84,7 +101,7 @@ export function waitingRoomRoutes(app: FastifyInstance, service: WaitingRoomServ
     },
   );
 
-  app.post<{ Params: { roomId: string }; Body: { userId: string } }>(
+  app.post<{ Params: { roomId: string }; Body: EntryClaims | undefined }>(
     '/v1/rooms/:roomId/tickets',
     {
       schema: {
@@ -95,8 +112,27 @@ export function waitingRoomRoutes(app: FastifyInstance, service: WaitingRoomServ
       },
     },
     async (request, reply) => {
-      const { created, ticket } = await service.enter(request.params.roomId, request.body.userId);
-      return reply.code(created ? 201 : 200).send(ticket);
+      const answer = await enterAnswer(service, request.params.roomId, request.headers, request.body ?? {}, clientOf(request));
+      return reply
+        .code(answer.status)
+        .headers(answer.headers ?? {})
+        .send(answer.body);
+    },
+  );
+
+  app.post<{ Params: { roomId: string } }>(
+    '/v1/rooms/:roomId/identity-secret',
+    {
+      onRequest: admin,
+      schema: {
+        tags,
+        params: roomParams,
+        response: { 200: { type: 'object', properties: { roomId: { type: 'string' }, identitySecret: { type: 'string' } } } },
+      },
+    },
+    async (request) => {
+      const record = await service.rotateIdentitySecret(request.params.roomId);
+      return { roomId: record.id, identitySecret: record.identitySecret };
     },
   );
 

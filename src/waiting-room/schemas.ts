@@ -1,6 +1,6 @@
 // JSON schemas of the waiting room's API: validation of what comes in, fast serialisation of what
 // goes out, and the OpenAPI document. Error answers are described by the app (http/app.ts).
-import { idSchema as id, urlSchema, userIdSchema } from '../input-rules.js';
+import { clientRateSchema, idSchema as id, urlSchema, userIdSchema } from '../input-rules.js';
 
 const ticketIdSchema = { type: 'string', minLength: 1, maxLength: 64 } as const;
 
@@ -31,6 +31,7 @@ export const createRoomBody = {
     prequeue: { type: 'string', enum: ['fifo', 'shuffle'] },
     abandonAfterSeconds: { type: 'integer', minimum: 3, maximum: 86_400 },
     targetUrl: urlSchema,
+    clientRate: clientRateSchema,
   },
   required: ['id', 'admitPerSecond', 'maxActive', 'sessionSeconds'],
   additionalProperties: false,
@@ -42,15 +43,21 @@ export const updateRoomBody = {
     admitPerSecond: createRoomBody.properties.admitPerSecond,
     maxActive: createRoomBody.properties.maxActive,
     paused: { type: 'boolean' },
+    targetUrl: { anyOf: [urlSchema, { type: 'null' }] },
+    clientRate: clientRateSchema,
   },
   additionalProperties: false,
   minProperties: 1,
 } as const;
 
+/**
+ * An entry names its user only with a backend's credential (`userId`, with X-Api-Key) or a site's
+ * signed `identityToken`; an empty body (or none) enters an anonymous visitor (identity.ts).
+ */
 export const enterBody = {
   type: 'object',
-  properties: { userId: userIdSchema },
-  required: ['userId'],
+  properties: { userId: userIdSchema, identityToken: { type: 'string', minLength: 1, maxLength: 4096, pattern: '^[A-Za-z0-9_.-]+$' } },
+  not: { required: ['userId', 'identityToken'] },
   additionalProperties: false,
 } as const;
 
@@ -91,6 +98,8 @@ const roomConfigProperties = {
   prequeue: { type: 'string' },
   targetUrl: { type: ['string', 'null'] },
   paused: { type: 'boolean' },
+  clientRate: { type: ['object', 'null'], properties: { perSecond: { type: 'integer' }, burst: { type: 'integer' } } },
+  identitySecret: { type: 'string' },
   createdAt: { type: 'string' },
 } as const;
 

@@ -48,7 +48,7 @@ const enter = Script.load(dir, 'enter-6.lua', (reply: Reply): EntryBatch | RoomM
 /** One user's entry: the ticket and the room's counters as the script saw them. */
 export type EntryResult = { kind: 'entered'; batch: EntryBatch; entry: Entry } | RoomMissing;
 
-// ── admit-6.lua ──────────────────────────────────────────────────────────────────────────────────
+// ── admit-7.lua ──────────────────────────────────────────────────────────────────────────────────
 
 export interface AdmissionStep {
   kind: 'stepped';
@@ -59,7 +59,7 @@ export interface AdmissionStep {
   idle: boolean;
 }
 
-const admit = Script.load(dir, 'admit-6.lua', (reply: Reply): AdmissionStep | RoomMissing => {
+const admit = Script.load(dir, 'admit-7.lua', (reply: Reply): AdmissionStep | RoomMissing => {
   if (reply.code() === -1) return ROOM_MISSING;
   const [admitted, abandoned, expired, , active, waiting] = reply.list().map((r) => r.int());
   return { kind: 'stepped', admitted: admitted!, abandoned: abandoned!, expired: expired!, idle: active === 0 && waiting === 0 };
@@ -123,7 +123,7 @@ const extend = Script.load(dir, 'extend-3.lua', (reply: Reply): Extension => {
   }
 });
 
-// ── finish-4.lua ─────────────────────────────────────────────────────────────────────────────────
+// ── finish-5.lua ─────────────────────────────────────────────────────────────────────────────────
 
 /** How a ticket ends: left the queue, or completed its session. */
 export interface Ending {
@@ -135,7 +135,7 @@ export interface Ending {
 
 export type EndingResult = 'ended' | 'already_ended' | 'not_in_session';
 
-const finish = Script.load(dir, 'finish-4.lua', (reply: Reply) =>
+const finish = Script.load(dir, 'finish-5.lua', (reply: Reply) =>
   reply.list().map((r): EndingResult => {
     switch (r.int()) {
       case 1:
@@ -179,7 +179,7 @@ export class RoomScripts {
     this.endings = new KeyedBatcher(async (roomId, endings) => {
       const k = roomKeys(prefix, roomId);
       const args = endings.flatMap((e) => [e.ticketNo, e.final === 'left' ? 'L' : 'C', e.onlySession ? '1' : '0']);
-      return finish.run(redis, [k.st, k.status, k.active, k.seen], args);
+      return finish.run(redis, [k.st, k.status, k.active, k.seen, k.left], args);
     });
   }
 
@@ -200,6 +200,6 @@ export class RoomScripts {
   /** One admission step; `maxExamined` bounds the script's run time. */
   admit(roomId: string, maxExamined: number): Promise<AdmissionStep | RoomMissing> {
     const k = roomKeys(this.prefix, roomId);
-    return admit.run(this.redis, [k.cfg, k.st, k.tickets, k.status, k.active, k.seen], [maxExamined]);
+    return admit.run(this.redis, [k.cfg, k.st, k.tickets, k.status, k.active, k.seen, k.left], [maxExamined]);
   }
 }

@@ -67,7 +67,7 @@ export class SeenTracker {
     }
     // GT: never move a time back (another instance may have written a later poll). A ticket
     // admitted since its poll may be re-added here; the admission script forgets such stale
-    // entries (see admit-6.lua).
+    // entries (see admit-7.lua).
     if (args.length > 0) pipeline.zadd(key, 'GT', ...args);
     await execPipeline(pipeline);
   }

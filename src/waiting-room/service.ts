@@ -1,14 +1,19 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { ClientInfo } from '../capability.js';
+import { RecordCache } from '../db/record-cache.js';
 import { DomainError, InvalidRequest } from '../errors.js';
+import type { ClientLimiter, RateRule } from '../limits/client-limiter.js';
 import type { RedisClient } from '../redis/client.js';
 import type { AccessGate } from '../tokens/access-gate.js';
 import type { AccessClaims } from '../tokens/access-token.js';
 import { etaSeconds, pollAfterMs, pollAfterMsBeforeOpening } from './domain/polling.js';
-import { type NewRoomInput, resolveNewRoom } from './domain/room-config.js';
+import { isHttpUrl, type NewRoomInput, resolveNewRoom } from './domain/room-config.js';
 import { placeToIssued, SHUFFLE_ALGORITHM } from './domain/shuffle.js';
 import type { RoomErrorCode } from './errors.js';
+import type { Entrant, EntryClaims, EntryIdentities } from './identity.js';
 import { roomKeys } from './keys.js';
-import type { RoomRecord, RoomRepository } from './repository.js';
+import type { RoomChanges, RoomRecord, RoomRepository } from './repository.js';
 import { placeOf, type RoomView, RoomViews } from './room-view.js';
 import { type AdmissionStep, RoomScripts } from './scripts.js';
 import { SeenTracker } from './seen-tracker.js';
@@ -50,11 +55,18 @@ export interface WaitingRoomDeps {
   prefix: string;
   rooms: RoomRepository;
   access: AccessGate;
+  identities: EntryIdentities;
+  limits: ClientLimiter;
   ticketIds: TicketIds;
   roomCacheMs: number;
+  /** Per-client limit of public entries for rooms created without their own. */
+  defaultClientRate: RateRule;
 }
 
 const fail = (code: RoomErrorCode | 'invalid_token', details?: Record<string, unknown>) => new DomainError(code, details);
+
+/** 32 random bytes, as a site's backend pastes it into its JWT library (HS256). */
+const newIdentitySecret = () => randomBytes(32).toString('base64url');
 
 export class WaitingRoomService {
   readonly views: RoomViews;
@@ -65,7 +77,16 @@ export class WaitingRoomService {
   /** Set when this instance created a room, so its admission loop starts on it at once. */
   roomsChanged = false;
 
+  /** Room records by id, for entries to rooms Redis lost (bounded, made-up ids cost nothing). */
+  private readonly records: RecordCache<RoomRecord>;
+
   constructor(private readonly deps: WaitingRoomDeps) {
+    this.records = new RecordCache((id) => deps.rooms.get(id), {
+      ttlMs: 5_000,
+      missTtlMs: 1_000,
+      max: 10_000,
+      unknownLookupsPerSecond: 20,
+    });
     this.views = new RoomViews(deps.redis, deps.prefix, deps.roomCacheMs);
     this.seen = new SeenTracker(deps.redis, deps.prefix);
     this.scripts = new RoomScripts(deps.redis, deps.prefix);
@@ -74,21 +95,38 @@ export class WaitingRoomService {
   // ── admin ────────────────────────────────────────────────────────────────────────────────────
 
   async createRoom(input: NewRoomInput): Promise<RoomRecord> {
-    const config = resolveNewRoom(input);
+    const config = resolveNewRoom(input, { clientRate: this.deps.defaultClientRate });
     if ('problem' in config) throw new InvalidRequest(config.problem);
-    const record = await this.deps.rooms.insert(config, randomBytes(16).toString('hex'));
+    const record = await this.deps.rooms.insert(config, {
+      shuffleSeed: randomBytes(16).toString('hex'),
+      identitySecret: newIdentitySecret(),
+    });
     if (!record) throw fail('room_exists');
     await this.writeConfig(record);
+    this.records.set(record.id, record);
     this.roomsChanged = true;
     return record;
   }
 
-  async updateRoom(roomId: string, changes: { admitPerSecond?: number; maxActive?: number; paused?: boolean }) {
+  async updateRoom(roomId: string, changes: RoomChanges) {
+    if (changes.targetUrl !== undefined && changes.targetUrl !== null && !isHttpUrl(changes.targetUrl))
+      throw new InvalidRequest('targetUrl must be an http(s) URL');
     const record = await this.deps.rooms.update(roomId, changes);
     if (!record) throw fail('room_not_found');
     // The admission script reads the configuration on every step: effective at the next step.
     await this.writeConfig(record);
     this.views.forget(roomId);
+    this.records.set(roomId, record);
+    return record;
+  }
+
+  /** A new identity secret for the room: identity tokens signed with the old one are refused from now on. */
+  async rotateIdentitySecret(roomId: string): Promise<RoomRecord> {
+    const record = await this.deps.rooms.rotateIdentitySecret(roomId, newIdentitySecret());
+    if (!record) throw fail('room_not_found');
+    await this.writeConfig(record);
+    this.views.forget(roomId);
+    this.records.set(roomId, record);
     return record;
   }
 
@@ -138,6 +176,9 @@ export class WaitingRoomService {
       seed: record.shuffleSeed,
       paused: record.paused ? 1 : 0,
       targetUrl: record.targetUrl ?? '',
+      identitySecret: record.identitySecret,
+      ratePerSecond: record.clientRate?.perSecond ?? 0,
+      rateBurst: record.clientRate?.burst ?? 0,
     });
   }
 
@@ -171,13 +212,34 @@ export class WaitingRoomService {
 
   // ── public ───────────────────────────────────────────────────────────────────────────────────
 
+  /**
+   * Who is entering (identity.ts: a backend's named user, a site's identity token, or an anonymous
+   * visitor's cookie), after the room's per-client limit for everyone but backends.
+   */
+  async entrant(roomId: string, headers: IncomingHttpHeaders, claims: EntryClaims, client: ClientInfo): Promise<Entrant> {
+    const view = this.views.peek(roomId) ?? (await this.views.get(roomId)) ?? (await this.restore(roomId));
+    if (claims.userId === undefined && view.clientRate) {
+      const admission = this.deps.limits.take(`room:${roomId}`, client.ip, view.clientRate);
+      if (!admission.ok) throw new DomainError('rate_limited', undefined, { retryAfterSeconds: admission.retryAfterSeconds });
+    }
+    return this.deps.identities.entrant(view, headers, claims, client);
+  }
+
+  /** A room Redis does not hold (lost it, or a made-up id): its configuration rewritten from the record, or room_not_found. */
+  private async restore(roomId: string): Promise<RoomView> {
+    const record = await this.records.get(roomId);
+    if (!record) throw fail('room_not_found');
+    await this.writeConfig(record);
+    const view = await this.views.get(roomId, { fresh: true });
+    if (!view) throw fail('room_not_found');
+    return view;
+  }
+
   async enter(roomId: string, userId: string): Promise<{ created: boolean; ticket: TicketView }> {
     let reply = await this.scripts.enter.add(roomId, userId);
     if (reply.kind === 'room_missing') {
       // Redis may have lost the room (restart, flush): restore it from the record and retry once.
-      const record = await this.deps.rooms.get(roomId);
-      if (!record) throw fail('room_not_found');
-      await this.writeConfig(record);
+      await this.restore(roomId);
       reply = await this.scripts.enter.add(roomId, userId);
       if (reply.kind === 'room_missing') throw fail('room_not_found');
     }
@@ -227,6 +289,7 @@ export class WaitingRoomService {
    * Null when the ticket may be past the front, which only Redis can tell.
    */
   private waitingOrUnknown(view: RoomView, ticketNo: number, knownTicketId?: string): TicketView | null {
+    if (view.left.has(ticketNo)) return this.ended(knownTicketId ?? this.deps.ticketIds.encode(view.roomId, ticketNo), 'left');
     const place = placeOf(view, ticketNo);
     if (view.opened && place !== null && place <= view.served) return null;
     // Poll times only matter to rooms that expire abandoned tickets.

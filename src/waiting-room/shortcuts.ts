@@ -1,5 +1,7 @@
 import { PASS, type Shortcut, type ShortcutAnswer } from '../capability.js';
 import { bearerToken } from '../tokens/admin-token.js';
+import type { EntryClaims } from './identity.js';
+import { enterAnswer } from './routes.js';
 import { enterBody } from './schemas.js';
 import type { TicketView, WaitingRoomService } from './service.js';
 
@@ -32,10 +34,7 @@ export function roomShortcuts(service: WaitingRoomService): Shortcut[] {
       route: '/v1/rooms/:roomId/tickets',
       idempotent: true,
       bodySchema: enterBody,
-      async handle({ params, body }) {
-        const { created, ticket } = await service.enter(params.roomId!, (body as { userId: string }).userId);
-        return { status: created ? 201 : 200, body: ticket };
-      },
+      handle: ({ params, headers, body, client }) => enterAnswer(service, params.roomId!, headers, body as EntryClaims, client),
     },
     {
       method: 'POST',

@@ -1,5 +1,5 @@
 // A ticket's state past the front of the queue, as stored in the room's `status` hash (one string
-// per ticket). The Lua scripts write and read the same encoding (see lua/admit-6.lua's header);
+// per ticket). The Lua scripts write and read the same encoding (see lua/admit-7.lua's header);
 // this is its only encoder and decoder on the TypeScript side.
 
 export type TicketStatus =

@@ -61,7 +61,7 @@ describe('floodgate CLI', () => {
       const burst = Array.from({ length: 200 }, (_, i) =>
         request(`${base}/v1/rooms/${roomId}/tickets`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
           body: JSON.stringify({ userId: `u${i}` }),
         }).then(async (r) => {
           await r.body.text();

@@ -95,8 +95,11 @@ describe('waiting room: entry and room administration', () => {
   it('rejects bad input with a 4xx and a clear message, changing nothing', async () => {
     const { id } = await createRoom(instance.app, room());
     const bad: Array<{ payload: string; contentType?: string; status: number; code: string }> = [
-      { payload: JSON.stringify({}), status: 400, code: 'invalid_request' },
+      { payload: JSON.stringify({ userId: 'dave', identityToken: 'a.b.c' }), status: 400, code: 'invalid_request' },
       { payload: JSON.stringify({ userId: '' }), status: 400, code: 'invalid_request' },
+      { payload: JSON.stringify({ userId: 'da\u0000ve' }), status: 400, code: 'invalid_encoding' },
+      { payload: '{"userId":"\\ud800ve"}', status: 400, code: 'invalid_encoding' },
+      { payload: JSON.stringify({ userId: 'da\u0007ve' }), status: 400, code: 'invalid_request' },
       { payload: JSON.stringify({ userId: 42 }), status: 400, code: 'invalid_request' },
       { payload: JSON.stringify({ userId: 'x'.repeat(129) }), status: 400, code: 'invalid_request' },
       { payload: JSON.stringify({ userId: 'dave', admin: true }), status: 400, code: 'invalid_request' },
@@ -109,7 +112,7 @@ describe('waiting room: entry and room administration', () => {
         method: 'POST',
         url: `/v1/rooms/${id}/tickets`,
         payload,
-        headers: { 'content-type': contentType ?? 'application/json' },
+        headers: { ...admin, 'content-type': contentType ?? 'application/json' },
       });
       assert.equal(res.statusCode, status, payload.slice(0, 40));
       const body = res.json();

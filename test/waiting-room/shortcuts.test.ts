@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { assertShortcutParity, createRoom, enter, eventually, poll, uniqueId, useListeningInstance } from '../helpers.js';
+import { admin, assertShortcutParity, createRoom, enter, eventually, poll, uniqueId, useListeningInstance } from '../helpers.js';
 
 /** pollAfterMs is drawn at random from 80-100% of one interval on every answer (domain/polling.ts). */
 const withoutPollAfter = (body: any) => {
@@ -53,42 +53,54 @@ describe('waiting room: the poll, entry and complete shortcuts', () => {
     await assertShortcutParity(instance, { method: 'GET', path: `/v1/rooms/no-such-room/tickets/${tickets[1]}` }, { taken: false });
   });
 
-  it('answers plain entries as the route does, and hands every other entry to it', async () => {
-    const { id } = await createRoom(instance.app, { id: uniqueId('enter'), admitPerSecond: 1, maxActive: 1, sessionSeconds: 60 });
-    const entry = (payload: string, headers: Record<string, string> = json, roomId = id) => ({
+  it('answers entries as the route does (a backend naming the user, an anonymous visitor), and hands invalid ones to it', async () => {
+    const { id } = await createRoom(instance.app, {
+      id: uniqueId('enter'),
+      admitPerSecond: 1,
+      maxActive: 1,
+      sessionSeconds: 60,
+      clientRate: null,
+    });
+    const backend = { ...json, ...admin };
+    const entry = (payload: string, headers: Record<string, string> = backend, roomId = id) => ({
       method: 'POST' as const,
       path: `/v1/rooms/${roomId}/tickets`,
       headers,
       payload,
     });
-    // entering is idempotent: the second entry (the route's) returns the same ticket
+    const newTicket = (body: any) => ({
+      ...withoutPollAfter(body),
+      ticketId: typeof body.ticketId,
+      position: typeof body.position,
+      etaSeconds: typeof body.etaSeconds,
+    });
+    // a backend names the user; entering is idempotent: the second entry (the route's) returns the same ticket
     const first = await assertShortcutParity(instance, entry(JSON.stringify({ userId: 'ann' })), {
       taken: true,
       route: entry(JSON.stringify({ userId: 'bea' })),
-      normalise: (body) => ({
-        ...withoutPollAfter(body),
-        ticketId: typeof body.ticketId,
-        position: typeof body.position,
-        etaSeconds: typeof body.etaSeconds,
-      }),
+      normalise: newTicket,
     });
     assert.equal(first.status, 201);
     await assertShortcutParity(instance, entry(JSON.stringify({ userId: 'ann' })), { taken: true, normalise: withoutPollAfter });
+    // an anonymous visitor: a new identity each, kept in a cookie
+    const anonymous = await assertShortcutParity(instance, entry('{}', json), { taken: true, normalise: newTicket });
+    assert.equal(anonymous.status, 201);
 
     // every other entry: the route's own answer
     for (const [payload, headers] of [
-      [JSON.stringify({ userId: 'x', extra: 1 }), json],
-      [JSON.stringify({ userId: '' }), json],
-      ['{"userId": ', json],
-      [JSON.stringify({ userId: 'x' }), { 'content-type': 'text/plain' }],
-      ['{"userId":"a\\u0000b"}', json],
-      ['{"userId":"\\ud800"}', json],
+      [JSON.stringify({ userId: 'x', extra: 1 }), backend],
+      [JSON.stringify({ userId: '' }), backend],
+      ['{"userId": ', backend],
+      [JSON.stringify({ userId: 'x' }), { ...admin, 'content-type': 'text/plain' }],
+      ['{"userId":"a\\u0000b"}', backend],
+      ['{"userId":"\\ud800"}', backend],
+      [JSON.stringify({ userId: 'carol' }), json], // naming a user without a backend's credential
     ] as Array<[string, Record<string, string>]>) {
       const answer = await assertShortcutParity(instance, entry(payload, headers), { taken: false });
       assert.ok(answer.status >= 400 && answer.status < 500, `${payload}: ${answer.status}`);
     }
     // an unknown room: taken, refused, then run again by the route (entering is idempotent)
-    await assertShortcutParity(instance, entry(JSON.stringify({ userId: 'x' }), json, 'no-such-room'), { taken: false });
+    await assertShortcutParity(instance, entry(JSON.stringify({ userId: 'x' }), backend, 'no-such-room'), { taken: false });
   });
 
   it('answers completions as the route does, including their refusals (a completion is not idempotent)', async () => {

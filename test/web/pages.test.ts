@@ -92,8 +92,11 @@ describe('pages in a real browser', () => {
     const token = new URL(page.url()).searchParams.get('fg_token')!;
     const verified = await instance.app.inject({ method: 'POST', url: '/v1/tokens/verify', payload: { token } });
     assert.equal(verified.statusCode, 200);
-    const userId = (await page.context().cookies()).find((c) => c.name === 'fg_uid')!.value;
-    assert.equal(verified.json().claims.userId, decodeURIComponent(userId));
+    // an anonymous visitor, known by the server's signed, httpOnly cookie
+    const cookie = (await page.context().cookies()).find((c) => c.name === 'fg_visitor')!;
+    assert.equal(cookie.httpOnly, true);
+    assert.equal(cookie.sameSite, 'Lax');
+    assert.equal(verified.json().claims.userId, `visitor:${cookie.value.split('.')[0]}`);
     assert.equal(verified.json().claims.roomId, room.id);
     await page.close();
   });

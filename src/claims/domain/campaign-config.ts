@@ -1,3 +1,5 @@
+import { webhookUrlProblem } from '../../input-rules.js';
+import type { RateRule } from '../../limits/client-limiter.js';
 import { type DailyRule, isTimeZone } from './window.js';
 
 export interface CampaignConfig {
@@ -9,6 +11,8 @@ export interface CampaignConfig {
   daily: DailyRule | null;
   roomId: string | null;
   webhookUrl: string | null;
+  /** Per-client limit of claims by browsers (room token holders); null: none. */
+  clientRate: RateRule | null;
 }
 
 export interface NewCampaignInput {
@@ -20,6 +24,7 @@ export interface NewCampaignInput {
   daily?: { opensAt: string; closesAt?: string; timeZone: string; quota: number };
   roomId?: string;
   webhookUrl?: string;
+  clientRate?: RateRule | null;
 }
 
 function date(value: string | undefined, name: string): Date | null | { problem: string } {
@@ -29,7 +34,10 @@ function date(value: string | undefined, name: string): Date | null | { problem:
 }
 
 /** Checks what the JSON schema cannot, and fills in the defaults. */
-export function resolveNewCampaign(input: NewCampaignInput): CampaignConfig | { problem: string } {
+export function resolveNewCampaign(
+  input: NewCampaignInput,
+  options: { webhookAllowPrivate: boolean; clientRate: RateRule },
+): CampaignConfig | { problem: string } {
   const opensAt = date(input.opensAt, 'opensAt');
   if (opensAt && 'problem' in opensAt) return opensAt;
   const closesAt = date(input.closesAt, 'closesAt');
@@ -42,12 +50,8 @@ export function resolveNewCampaign(input: NewCampaignInput): CampaignConfig | { 
     }
   }
   if (input.webhookUrl !== undefined) {
-    try {
-      const url = new URL(input.webhookUrl);
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error();
-    } catch {
-      return { problem: 'webhookUrl must be an http(s) URL' };
-    }
+    const problem = webhookUrlProblem(input.webhookUrl, options.webhookAllowPrivate);
+    if (problem) return { problem };
   }
   return {
     id: input.id,
@@ -60,5 +64,6 @@ export function resolveNewCampaign(input: NewCampaignInput): CampaignConfig | { 
       : null,
     roomId: input.roomId ?? null,
     webhookUrl: input.webhookUrl ?? null,
+    clientRate: input.clientRate === undefined ? options.clientRate : input.clientRate,
   };
 }

@@ -1,4 +1,5 @@
 // The rules a room's configuration must satisfy, beyond what the JSON schema expresses.
+import type { RateRule } from '../../limits/client-limiter.js';
 
 export interface RoomConfig {
   id: string;
@@ -12,6 +13,8 @@ export interface RoomConfig {
   prequeue: 'fifo' | 'shuffle';
   targetUrl: string | null;
   paused: boolean;
+  /** Per-client limit of entries without a partner key; null: none. */
+  clientRate: RateRule | null;
 }
 
 export interface NewRoomInput {
@@ -25,12 +28,13 @@ export interface NewRoomInput {
   prequeue?: 'fifo' | 'shuffle';
   abandonAfterSeconds?: number;
   targetUrl?: string;
+  clientRate?: RateRule | null;
 }
 
 /** Default time an admitted user has to come back for the token before the slot is given away. */
 const DEFAULT_ARRIVAL_SECONDS = 60;
 
-export function resolveNewRoom(input: NewRoomInput): RoomConfig | { problem: string } {
+export function resolveNewRoom(input: NewRoomInput, defaults: { clientRate: RateRule }): RoomConfig | { problem: string } {
   const opensAt = input.opensAt === undefined ? null : new Date(input.opensAt);
   if (opensAt && Number.isNaN(opensAt.getTime())) return { problem: 'opensAt must be an ISO 8601 date-time' };
   if (input.targetUrl !== undefined && !isHttpUrl(input.targetUrl)) {
@@ -48,10 +52,11 @@ export function resolveNewRoom(input: NewRoomInput): RoomConfig | { problem: str
     prequeue: input.prequeue ?? 'fifo',
     targetUrl: input.targetUrl ?? null,
     paused: false,
+    clientRate: input.clientRate === undefined ? defaults.clientRate : input.clientRate,
   };
 }
 
-function isHttpUrl(value: string): boolean {
+export function isHttpUrl(value: string): boolean {
   try {
     const url = new URL(value);
     return url.protocol === 'http:' || url.protocol === 'https:';

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 /**
  * The keyed permutation that orders a shuffled pre-queue. It is published (seed, size, algorithm)
  * once the room opens, so anyone can recompute every place. Identical to `placeToIssued` in
- * lua/admit-6.lua: a 6-round Feistel network over the smallest even power of two >= size, each
+ * lua/admit-7.lua: a 6-round Feistel network over the smallest even power of two >= size, each
  * round keyed by SHA-1(`${seed}:${round}:${half}`), cycle-walked back into [0, size).
  */
 export const SHUFFLE_ALGORITHM = 'feistel-sha1-6r-cyclewalk';

@@ -40,7 +40,7 @@ if opened == 0 and now >= opensAt then
   redis.call('HSET', KEYS[2], 'opened', 1, 'prequeueSize', issued)
 end
 
--- Credit accrues only while someone waits (admit-6.lua): the first tickets into a dry queue
+-- Credit accrues only while someone waits (admit-7.lua): the first tickets into a dry queue
 -- restart its clock, however long ago the last admission step ran (idle rooms are stepped rarely).
 local wasDry = opened == 1 and served >= issued
 local issuedBefore = issued

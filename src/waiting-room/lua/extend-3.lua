@@ -4,7 +4,7 @@
 
   Input:
     KEYS[1] cfg      room configuration (hash): sessionMs, maxExtensions
-    KEYS[2] status   ticketNo -> state (hash), see admit-6.lua
+    KEYS[2] status   ticketNo -> state (hash), see admit-7.lua
     KEYS[3] active   ticketNo -> deadline ms (zset)
     ARGV[1] ticketNo
     ARGV[2] extension count carried by the presented token

@@ -8,7 +8,7 @@
   Input:
     KEYS[1] cfg      room configuration (hash): sessionMs
     KEYS[2] tickets  ticketNo -> "enteredAtMs|userId" (hash)
-    KEYS[3] status   ticketNo -> state (hash), see admit-6.lua
+    KEYS[3] status   ticketNo -> state (hash), see admit-7.lua
     KEYS[4] active   ticketNo -> deadline ms (zset)
     ARGV[1..n] ticketNos
 

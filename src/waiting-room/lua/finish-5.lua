@@ -5,10 +5,12 @@
   event-loop turn into one run; each is decided in turn.
 
   Input:
-    KEYS[1] st       room counters (hash): leftWaiting
-    KEYS[2] status   ticketNo -> state (hash), see admit-6.lua
+    KEYS[1] st       room counters (hash): leftWaiting, leftSeq
+    KEYS[2] status   ticketNo -> state (hash), see admit-7.lua
     KEYS[3] active   ticketNo -> deadline ms (zset)
     KEYS[4] seen     ticketNo -> last poll ms (zset)
+    KEYS[5] left     ticketNo -> leave sequence (zset): tickets that left while waiting, so that every
+                     instance's cached view learns of them with its next read (room-view.ts)
     ARGV    triples, one per ending:
       ARGV[3i+1] ticketNo
       ARGV[3i+2] final state: 'L' left | 'C' completed
@@ -28,6 +30,7 @@ local function finish(ticketNo, final, onlySession)
     redis.call('HSET', KEYS[2], ticketNo, final)
     redis.call('ZREM', KEYS[4], ticketNo)
     redis.call('HINCRBY', KEYS[1], 'leftWaiting', 1)
+    redis.call('ZADD', KEYS[5], redis.call('HINCRBY', KEYS[1], 'leftSeq', 1), ticketNo)
     return 1
   end
   if kind == 'A' or kind == 'S' then

@@ -22,6 +22,7 @@
                      | 'X' expired | 'C' completed (hash)
     KEYS[5] active   ticketNo -> deadline ms, admitted and in-session tickets (zset)
     KEYS[6] seen     ticketNo -> last recorded poll ms (zset), written in batches by instances
+    KEYS[7] left     tickets that left while waiting (zset, see finish-5.lua): forgotten once passed
     ARGV[1] most queue places to examine in this call (bounds the script's run time)
 
   Output:
@@ -122,6 +123,7 @@ while admitted < budget and served < issued and examined < maxExamine do
   if status then
     -- left while waiting: it was counted in leftWaiting until now
     leftWaiting = leftWaiting - 1
+    redis.call('ZREM', KEYS[7], ticketNo)
   else
     local isAbandoned = false
     if abandonMs > 0 then
