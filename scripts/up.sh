@@ -61,7 +61,7 @@ Floodgate is up.
   Readiness        ${base}/readyz
 
 Try it:
-  curl -s -X POST ${base}/v1/rooms/demo/tickets -H 'content-type: application/json' -d '{"userId":"alice"}'
+  curl -s -X POST ${base}/v1/rooms/demo/tickets -H 'content-type: application/json' -d '{}'
   curl -s ${base}/v1/rooms/demo/tickets/<ticketId>
 
 Ctrl-C stops it.`);

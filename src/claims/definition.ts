@@ -26,6 +26,7 @@ export const claims = defineCapability({
   errors: CLAIM_ERRORS,
   async create(infra) {
     const repository = new CampaignRepository(infra.pool);
+    const scripts = new CampaignScripts(infra.redis, infra.prefix);
     const claimIds = new ClaimIds(await infra.secret('claim-id-hmac'));
     const metrics = claimMetrics(infra.metrics.registry);
     const durable = new DurableLog({
@@ -38,6 +39,8 @@ export const claims = defineCapability({
       field: CLAIM_LOG_FIELD,
       decode: (campaignId, value) => decodeLogEntry(campaignId, value, claimIds),
       encode: encodeLogEntry,
+      // A claim that will never be stored gives its unit back (and the user's place under the limit).
+      onParked: (campaignId, parked) => scripts.release(campaignId, parked),
     });
     durable.onBatch = (size, lagsMs) => {
       metrics.batchSize.observe(size);
@@ -48,7 +51,7 @@ export const claims = defineCapability({
       redis: infra.redis,
       prefix: infra.prefix,
       repository,
-      scripts: new CampaignScripts(infra.redis, infra.prefix),
+      scripts,
       durable,
       rebuilds: new Rebuilds(infra.redis, durable, infra.log),
       claimIds,

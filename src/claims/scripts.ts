@@ -51,6 +51,8 @@ const restore = Script.load(dir, 'restore-3.lua', (reply) => {
   return code === 1;
 });
 
+const release = Script.load(dir, 'release-3.lua', (reply) => reply.int());
+
 /** A campaign's counters as PostgreSQL's claims give them (see lua/restore-3.lua). */
 export interface RestoredState {
   stock: number;
@@ -75,6 +77,19 @@ export class CampaignScripts {
   claim(campaignId: string, day: string, claims: ReadonlyArray<{ userId: string; at: number }>): Promise<ClaimBatch> {
     const k = campaignKeys(this.prefix, campaignId);
     return claim.run(this.redis, [k.st, k.users, k.log, k.holes], [day, ...claims.flatMap((c) => [c.userId, c.at])]);
+  }
+
+  /** Gives back the units of claims that will never be stored (parked); returns how many were released. */
+  release(
+    campaignId: string,
+    claims: ReadonlyArray<{ seq: number; userId: string; day: string | null; daySeq: number | null }>,
+  ): Promise<number> {
+    const k = campaignKeys(this.prefix, campaignId);
+    return release.run(
+      this.redis,
+      [k.st, k.users, k.holes],
+      claims.flatMap((c) => [c.seq, c.userId, c.day ?? '', c.daySeq ?? 0]),
+    );
   }
 
   /** Writes restored counters and marks the state ready, if `leaseToken` still holds the rebuild lease. */

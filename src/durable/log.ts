@@ -46,6 +46,12 @@ export interface DurableLogOptions<Entry> {
   decode(entity: string, value: string): Entry;
   /** Encodes an entry as its log holds it (for parking what the writer refused). */
   encode(entry: Entry): string;
+  /**
+   * Called once entries the database refused for their data were parked (they will never be
+   * stored): the capability gives back what its script reserved for them (a unit of stock, a
+   * seat), so that the entity converges. Not called for collisions: their place is taken.
+   */
+  onParked?(entity: string, entries: readonly Entry[]): Promise<unknown>;
   /** A batch is closed once it holds this many entries. */
   maxBatch?: number;
   /** Batches being committed at once (each on its own connection). */
@@ -195,27 +201,26 @@ export class DurableLog<Entry> {
    */
   private async settle(items: ReadonlyArray<Logged<Entry>>, outcomes: readonly Outcome[]): Promise<Map<Logged<Entry>, string>> {
     const stored: Array<Logged<Entry>> = [];
+    const toPark: Array<ToPark<Entry>> = [];
     const refused = new Map<Logged<Entry>, string>();
     items.forEach((item, i) => {
       const outcome = outcomes[i]!;
-      if (outcome.kind === 'stored') stored.push(item);
-      else refused.set(item, outcome.kind === 'conflict' ? 'collides with a different stored record' : outcome.reason);
+      if (outcome.kind === 'stored') {
+        stored.push(item);
+        return;
+      }
+      const parked = toParked(item, this.options.encode(item.entry), outcome);
+      refused.set(item, parked.reason);
+      toPark.push(parked);
     });
     this.trimSoon(stored);
-    if (refused.size > 0) {
+    if (toPark.length > 0) {
       this.options.log.error(
-        { capability: this.options.capability, count: refused.size },
+        { capability: this.options.capability, count: toPark.length },
         'accepted entries refused by the database; parked for an operator',
       );
       try {
-        await this.park(
-          [...refused].map(([item, reason]) => ({
-            entity: item.entity,
-            logId: item.logId,
-            value: this.options.encode(item.entry),
-            reason,
-          })),
-        );
+        await this.park(toPark);
       } catch (err) {
         this.options.log.warn({ err }, 'parking refused entries failed; they stay in the log for the sweeper');
       }
@@ -223,10 +228,19 @@ export class DurableLog<Entry> {
     return refused;
   }
 
-  private async park(entries: ReadonlyArray<{ entity: string; logId: string; value: string; reason: string }>): Promise<void> {
+  private async park(entries: ReadonlyArray<ToPark<Entry>>): Promise<void> {
     await this.options.parking.park(
       entries.map(({ entity, logId, value, reason }) => ({ capability: this.options.capability, entity, logId, entry: value, reason })),
     );
+    const byEntity = new Map<string, Entry[]>();
+    for (const { entity, entry } of entries) {
+      if (entry === undefined) continue;
+      const list = byEntity.get(entity) ?? [];
+      byEntity.set(entity, list);
+      list.push(entry);
+    }
+    // Released before the log is trimmed: if this fails, the next sweep parks (idempotently) and releases again.
+    if (this.options.onParked) await Promise.all([...byEntity].map(([entity, list]) => this.options.onParked!(entity, list)));
     await this.trim(entries);
   }
 
@@ -300,7 +314,7 @@ export class DurableLog<Entry> {
       const page = await this.options.redis.xrange(key, '-', end, 'COUNT', SWEEP_PAGE);
       if (page.length === 0) return total;
       const decoded: Array<Logged<Entry> & { value: string }> = [];
-      const toPark: Array<{ entity: string; logId: string; value: string; reason: string }> = [];
+      const toPark: Array<ToPark<Entry>> = [];
       for (const [logId, fields] of page) {
         const value = fieldValue(fields, this.options.field);
         try {
@@ -317,8 +331,7 @@ export class DurableLog<Entry> {
       const stored = decoded.filter((_, i) => outcomes[i]!.kind === 'stored');
       decoded.forEach((item, i) => {
         const outcome = outcomes[i]!;
-        if (outcome.kind === 'conflict') toPark.push({ ...item, reason: 'collides with a different stored record' });
-        if (outcome.kind === 'rejected') toPark.push({ ...item, reason: outcome.reason });
+        if (outcome.kind !== 'stored') toPark.push(toParked(item, item.value, outcome));
       });
       if (toPark.length > 0) {
         this.options.log.error(
@@ -365,6 +378,22 @@ export class DurableLog<Entry> {
     if (this.trimTimer) clearTimeout(this.trimTimer);
     this.trimTimer = null;
   }
+}
+
+/** An entry on its way to parking: `entry` only when its place is to be given back (onParked). */
+interface ToPark<Entry> {
+  entity: string;
+  logId: string;
+  value: string;
+  reason: string;
+  entry?: Entry;
+}
+
+/** A refused entry as it is parked: a collision's place is held by the stored record; a data refusal gives its place back. */
+function toParked<Entry>(item: Logged<Entry>, value: string, outcome: Exclude<Outcome, { kind: 'stored' }>): ToPark<Entry> {
+  const { entity, logId } = item;
+  if (outcome.kind === 'conflict') return { entity, logId, value, reason: 'collides with a different stored record' };
+  return { entity, logId, value, reason: outcome.reason, entry: item.entry };
 }
 
 function fieldValue(fields: string[], name: string): string | null {
