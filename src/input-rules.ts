@@ -66,6 +66,13 @@ export const clientRateSchema = {
   ],
 } as const;
 
+/** `?archived=true` on the admin lists: archived entities instead of those in use. */
+export const archivedQuery = {
+  type: 'object',
+  properties: { archived: { type: 'string', enum: ['true', 'false'] } },
+  additionalProperties: false,
+} as const;
+
 /** Values the SQL migrations receive from this module. */
 export const SQL_PATTERNS: Readonly<Record<string, string>> = {
   ID_PATTERN,

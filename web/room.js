@@ -70,7 +70,14 @@
       const done = firstPosition > 1 ? Math.round(((firstPosition - t.position) / (firstPosition - 1)) * 100) : 100;
       $('progress-fill').style.width = `${done}%`;
       $('progress').setAttribute('aria-valuenow', String(done));
-      $('eta').textContent = t.etaSeconds != null ? `Estimated wait: about ${formatDuration(t.etaSeconds)}` : '';
+      $('eta').textContent =
+        t.waitingFor === 'paused'
+          ? 'Admission is paused for the moment: you keep your place.'
+          : t.waitingFor === 'full'
+            ? 'Everyone inside is still busy: you will move as soon as places free up.'
+            : t.etaSeconds != null
+              ? `Estimated wait: about ${formatDuration(t.etaSeconds)}`
+              : '';
       show('waiting');
       return;
     }

@@ -5,6 +5,8 @@ import type { CampaignConfig } from './domain/campaign-config.js';
 import type { UserClaim } from './user-claims.js';
 
 export interface CampaignRecord extends CampaignConfig {
+  /** When the campaign was archived (closed for good); null while in use. */
+  archivedAt: Date | null;
   createdAt: Date;
 }
 
@@ -44,6 +46,7 @@ interface CampaignRow {
   webhook_url: string | null;
   client_rate_per_second: number | null;
   client_burst: number | null;
+  archived_at: Date | null;
   created_at: Date;
 }
 
@@ -60,6 +63,7 @@ function fromRow(row: CampaignRow): CampaignRecord {
     roomId: row.room_id,
     webhookUrl: row.webhook_url,
     clientRate: row.client_rate_per_second === null ? null : { perSecond: row.client_rate_per_second, burst: row.client_burst! },
+    archivedAt: row.archived_at,
     createdAt: row.created_at,
   };
 }
@@ -188,8 +192,34 @@ export class CampaignRepository implements DurableStore<AcceptedClaim> {
     return result.rows[0] ? fromRow(result.rows[0]) : null;
   }
 
-  async list(): Promise<CampaignRecord[]> {
-    return (await this.pool.query<CampaignRow>('SELECT * FROM campaigns ORDER BY id')).rows.map(fromRow);
+  /** The campaigns in use (archived: the archived ones instead). */
+  async list(options: { archived?: boolean } = {}): Promise<CampaignRecord[]> {
+    const result = await this.pool.query<CampaignRow>('SELECT * FROM campaigns WHERE (archived_at IS NOT NULL) = $1 ORDER BY id', [
+      options.archived ?? false,
+    ]);
+    return result.rows.map(fromRow);
+  }
+
+  /** Closes the campaign for good (no new claims) and hides it from the default list. */
+  async archive(id: string): Promise<CampaignRecord | null> {
+    const result = await this.pool.query<CampaignRow>(
+      'UPDATE campaigns SET archived_at = coalesce(archived_at, now()) WHERE id = $1 RETURNING *',
+      [id],
+    );
+    return result.rows[0] ? fromRow(result.rows[0]) : null;
+  }
+
+  /** Deletes a campaign that holds no claim: 'not_empty' when claims are stored (they are kept). */
+  async delete(id: string): Promise<'deleted' | 'missing' | 'not_empty'> {
+    const result = await this.pool.query<{ deleted: boolean; claims: number }>(
+      `WITH found AS (SELECT (SELECT count(*)::int FROM claims WHERE campaign_id = $1) AS claims),
+            deleted AS (DELETE FROM campaigns WHERE id = $1 AND (SELECT claims FROM found) = 0 RETURNING id)
+       SELECT EXISTS (SELECT 1 FROM deleted) AS deleted, (SELECT claims FROM found) AS claims`,
+      [id],
+    );
+    const { deleted, claims } = result.rows[0]!;
+    if (deleted) return 'deleted';
+    return claims > 0 ? 'not_empty' : 'missing';
   }
 
   async listIds(): Promise<string[]> {

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { clientOf } from '../capability.js';
 import { DomainError } from '../errors.js';
+import { archivedQuery } from '../input-rules.js';
 import { type AdminAuth, bearerToken } from '../tokens/admin-token.js';
 import { claimAnswer } from './answers.js';
 import { type ClaimantDeps, claimant } from './claimant.js';
@@ -29,6 +30,7 @@ function campaignBody(record: CampaignRecord, stats: object) {
     ...record,
     opensAt: record.opensAt?.toISOString() ?? null,
     closesAt: record.closesAt?.toISOString() ?? null,
+    archivedAt: record.archivedAt?.toISOString() ?? null,
     createdAt: record.createdAt.toISOString(),
     ...stats,
   };
@@ -58,14 +60,18 @@ export function claimRoutes(app: FastifyInstance, { claims, partners, access, li
     },
   );
 
-  app.get(
+  app.get<{ Querystring: { archived?: 'true' | 'false' } }>(
     '/v1/campaigns',
     {
       onRequest: admin.guard,
-      schema: { tags, response: { 200: { type: 'object', properties: { campaigns: { type: 'array', items: campaignResponse } } } } },
+      schema: {
+        tags,
+        querystring: archivedQuery,
+        response: { 200: { type: 'object', properties: { campaigns: { type: 'array', items: campaignResponse } } } },
+      },
     },
-    async () => {
-      const records = await claims.listCampaigns();
+    async (request) => {
+      const records = await claims.listCampaigns({ archived: request.query.archived === 'true' });
       const campaigns = await Promise.all(
         records.map(async (r) => {
           const { record, stats } = await claims.describeRecord(r);
@@ -73,6 +79,25 @@ export function claimRoutes(app: FastifyInstance, { claims, partners, access, li
         }),
       );
       return { campaigns };
+    },
+  );
+
+  app.post<{ Params: { campaignId: string } }>(
+    '/v1/campaigns/:campaignId/archive',
+    { onRequest: admin.guard, schema: { tags, params: campaignParams, response: { 200: campaignResponse } } },
+    async (request) => {
+      const record = await claims.archiveCampaign(request.params.campaignId);
+      const { stats } = await claims.describeRecord(record);
+      return campaignBody(record, stats);
+    },
+  );
+
+  app.delete<{ Params: { campaignId: string } }>(
+    '/v1/campaigns/:campaignId',
+    { onRequest: admin.guard, schema: { tags, params: campaignParams } },
+    async (request, reply) => {
+      await claims.deleteCampaign(request.params.campaignId);
+      return reply.code(204).send();
     },
   );
 

@@ -102,6 +102,7 @@ export const campaignResponse = {
     roomId: { type: ['string', 'null'] },
     webhookUrl: { type: ['string', 'null'] },
     clientRate: { type: ['object', 'null'], properties: { perSecond: { type: 'integer' }, burst: { type: 'integer' } } },
+    archivedAt: { type: ['string', 'null'] },
     createdAt: { type: 'string' },
     claimed: { type: 'integer' },
     remaining: { type: 'integer' },

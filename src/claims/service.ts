@@ -78,8 +78,28 @@ export class ClaimsService {
     return record;
   }
 
-  listCampaigns(): Promise<CampaignRecord[]> {
-    return this.deps.repository.list();
+  listCampaigns(options: { archived?: boolean } = {}): Promise<CampaignRecord[]> {
+    return this.deps.repository.list(options);
+  }
+
+  /** Closes the campaign for good: no new claims (within the definitions' cache time, 5 s, on every instance); claims are kept. */
+  async archiveCampaign(campaignId: string): Promise<CampaignRecord> {
+    const record = await this.deps.repository.archive(campaignId);
+    if (!record) throw fail('campaign_not_found');
+    this.campaigns.set(record.id, record);
+    return record;
+  }
+
+  /** Deletes a campaign that holds no claim, stored or accepted; one that does is archived instead. */
+  async deleteCampaign(campaignId: string): Promise<void> {
+    const keys = campaignKeys(this.deps.prefix, campaignId);
+    if (Number((await this.deps.redis.hget(keys.st, 'claimed')) ?? 0) > 0) throw fail('campaign_not_empty');
+    const outcome = await this.deps.repository.delete(campaignId);
+    if (outcome === 'missing') throw fail('campaign_not_found');
+    if (outcome === 'not_empty') throw fail('campaign_not_empty');
+    // One UNLINK: every key of a campaign shares its hash tag (one slot on a cluster).
+    await this.deps.redis.unlink(...Object.values(keys));
+    this.campaigns.forget(campaignId);
   }
 
   async describe(campaignId: string) {
@@ -126,7 +146,7 @@ export class ClaimsService {
     const rule = { opensAt: campaign.opensAt?.getTime() ?? null, closesAt: campaign.closesAt?.getTime() ?? null, daily: campaign.daily };
     const window = claimWindow(now, rule);
     if (window.state === 'not_open') return { kind: 'not_open', opensAt: new Date(window.opensAt).toISOString() };
-    if (window.state === 'closed') return { kind: 'closed' };
+    if (window.state === 'closed' || campaign.archivedAt) return { kind: 'closed' };
 
     const decision = await this.decisions.add(`${campaign.id}\n${window.day ?? ''}`, { userId, at: now });
     switch (decision.kind) {

@@ -5,6 +5,11 @@ export const ROOM_ERRORS = defineErrors({
   room_not_found: { kind: 'not_found', message: 'No such room' },
   ticket_not_found: { kind: 'not_found', message: 'No such ticket in this room' },
   room_exists: { kind: 'conflict', message: 'A room with this id already exists' },
+  room_closed: { kind: 'gone', message: 'This waiting room is closed' },
+  room_in_use: {
+    kind: 'conflict',
+    message: 'A campaign, show or term refers to this room: archive the room instead, or delete them first',
+  },
   extension_limit: { kind: 'conflict', message: 'The session cannot be extended any more' },
   session_not_active: { kind: 'conflict', message: 'The session is not active' },
   identity_required: {

@@ -16,6 +16,8 @@ export interface RoomRecord extends RoomConfig {
   shuffleSeed: string;
   /** Verifies the identity tokens a site signs for its users (HS256); never shown but at creation and rotation. */
   identitySecret: string;
+  /** When the room was archived (closed for good); null while in use. */
+  archivedAt: Date | null;
   createdAt: Date;
 }
 
@@ -35,6 +37,7 @@ interface RoomRow {
   identity_secret: string;
   client_rate_per_second: number | null;
   client_burst: number | null;
+  archived_at: Date | null;
   created_at: Date;
 }
 
@@ -53,6 +56,7 @@ function fromRow(row: RoomRow): RoomRecord {
     targetUrl: row.target_url,
     paused: row.paused,
     identitySecret: row.identity_secret,
+    archivedAt: row.archived_at,
     clientRate: row.client_rate_per_second === null ? null : { perSecond: row.client_rate_per_second, burst: row.client_burst! },
     createdAt: row.created_at,
   };
@@ -95,9 +99,32 @@ export class RoomRepository {
     return result.rows[0] ? fromRow(result.rows[0]) : null;
   }
 
-  async list(): Promise<RoomRecord[]> {
-    const result = await this.pool.query<RoomRow>('SELECT * FROM rooms ORDER BY created_at');
+  /** The rooms in use (archived: the archived ones instead). */
+  async list(options: { archived?: boolean } = {}): Promise<RoomRecord[]> {
+    const result = await this.pool.query<RoomRow>(`SELECT * FROM rooms WHERE (archived_at IS NOT NULL) = $1 ORDER BY created_at, id`, [
+      options.archived ?? false,
+    ]);
     return result.rows.map(fromRow);
+  }
+
+  /** Closes the room for good (no new entries, no admission) and hides it from the default list. */
+  async archive(id: string): Promise<RoomRecord | null> {
+    const result = await this.pool.query<RoomRow>(
+      'UPDATE rooms SET archived_at = coalesce(archived_at, now()), updated_at = now() WHERE id = $1 RETURNING *',
+      [id],
+    );
+    return result.rows[0] ? fromRow(result.rows[0]) : null;
+  }
+
+  /** Deletes the room's record: 'in_use' while something refers to it (a campaign, a show, a term). */
+  async delete(id: string): Promise<'deleted' | 'missing' | 'in_use'> {
+    try {
+      const result = await this.pool.query('DELETE FROM rooms WHERE id = $1', [id]);
+      return result.rowCount === 1 ? 'deleted' : 'missing';
+    } catch (err) {
+      if ((err as { code?: unknown }).code === '23503') return 'in_use';
+      throw err;
+    }
   }
 
   async update(id: string, changes: RoomChanges): Promise<RoomRecord | null> {

@@ -25,6 +25,8 @@ export interface RoomView {
   /** Verifies sites' identity tokens for this room (HS256). */
   identitySecret: string;
   clientRate: RateRule | null;
+  /** Closed for good: no new entries. */
+  archived: boolean;
   issued: number;
   served: number;
   opened: boolean;
@@ -177,6 +179,7 @@ export class RoomViews {
       paused: cfg.paused === '1',
       targetUrl: cfg.targetUrl || null,
       identitySecret: cfg.identitySecret ?? '',
+      archived: cfg.archived === '1',
       clientRate: Number(cfg.ratePerSecond) > 0 ? { perSecond: Number(cfg.ratePerSecond), burst: Number(cfg.rateBurst) } : null,
       issued: st[0]!,
       served: st[1]!,

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { type ClientInfo, clientOf, type ShortcutAnswer } from '../capability.js';
 import { DomainError } from '../errors.js';
+import { archivedQuery } from '../input-rules.js';
 import { type AdminAuth, bearerToken } from '../tokens/admin-token.js';
 import type { NewRoomInput } from './domain/room-config.js';
 import type { EntryClaims } from './identity.js';
@@ -26,6 +27,7 @@ function roomBody(record: RoomRecord, view: RoomView | null, stats: RoomStats | 
     ...config,
     opensAt: record.opensAt?.toISOString() ?? null,
     createdAt: record.createdAt.toISOString(),
+    archivedAt: record.archivedAt?.toISOString() ?? null,
     ...(stats ? { stats } : {}),
     shuffle: view ? WaitingRoomService.shuffleInfo(record, view) : null,
   };
@@ -58,17 +60,18 @@ export function waitingRoomRoutes(app: FastifyInstance, service: WaitingRoomServ
     },
   );
 
-  app.get(
+  app.get<{ Querystring: { archived?: 'true' | 'false' } }>(
     '/v1/rooms',
     {
       onRequest: admin,
       schema: {
         tags,
+        querystring: archivedQuery,
         response: { 200: { type: 'object', properties: { rooms: { type: 'array', items: roomResponse } } } },
       },
     },
-    async () => {
-      const records = await service.listRooms();
+    async (request) => {
+      const records = await service.listRooms({ archived: request.query.archived === 'true' });
       const rooms = await Promise.all(
         records.map(async (r) => {
           const { record, view, stats } = await service.describeRecord(r);
@@ -76,6 +79,25 @@ export function waitingRoomRoutes(app: FastifyInstance, service: WaitingRoomServ
         }),
       );
       return { rooms };
+    },
+  );
+
+  app.post<{ Params: { roomId: string } }>(
+    '/v1/rooms/:roomId/archive',
+    { onRequest: admin, schema: { tags, params: roomParams, response: { 200: roomResponse } } },
+    async (request) => {
+      const record = await service.archiveRoom(request.params.roomId);
+      const { view, stats } = await service.describeRecord(record);
+      return roomBody(record, view, stats);
+    },
+  );
+
+  app.delete<{ Params: { roomId: string } }>(
+    '/v1/rooms/:roomId',
+    { onRequest: admin, schema: { tags, params: roomParams } },
+    async (request, reply) => {
+      await service.deleteRoom(request.params.roomId);
+      return reply.code(204).send();
     },
   );
 

@@ -79,6 +79,7 @@ export const ticketResponse = {
     etaSeconds: nullableInteger,
     pollAfterMs: { type: 'integer' },
     opensAt: { type: 'string' },
+    waitingFor: { type: 'string', enum: ['opening', 'paused', 'full'] },
     accessToken: { type: 'string' },
     expiresAt: { type: 'string' },
     targetUrl: { type: 'string' },
@@ -100,6 +101,7 @@ const roomConfigProperties = {
   paused: { type: 'boolean' },
   clientRate: { type: ['object', 'null'], properties: { perSecond: { type: 'integer' }, burst: { type: 'integer' } } },
   identitySecret: { type: 'string' },
+  archivedAt: { type: ['string', 'null'] },
   createdAt: { type: 'string' },
 } as const;
 

@@ -26,7 +26,10 @@ export interface TicketView {
   ticketId: string;
   state: TicketState;
   position: number | null;
+  /** From the admission rate observed lately (the configured one until there is an observation); null while nobody moves. */
   etaSeconds: number | null;
+  /** Why nobody moves now: the room opens at opensAt, is paused, or is full (every slot in use: people move as places free up). */
+  waitingFor?: 'opening' | 'paused' | 'full';
   pollAfterMs: number;
   opensAt?: string;
   accessToken?: string;
@@ -130,8 +133,31 @@ export class WaitingRoomService {
     return record;
   }
 
-  listRooms(): Promise<RoomRecord[]> {
-    return this.deps.rooms.list();
+  listRooms(options: { archived?: boolean } = {}): Promise<RoomRecord[]> {
+    return this.deps.rooms.list(options);
+  }
+
+  /** Closes the room for good: no new entries, no admission; its record is kept, hidden from the default list. */
+  async archiveRoom(roomId: string): Promise<RoomRecord> {
+    const record = await this.deps.rooms.archive(roomId);
+    if (!record) throw fail('room_not_found');
+    await this.writeConfig(record);
+    this.views.forget(roomId);
+    this.records.set(roomId, record);
+    this.roomsChanged = true;
+    return record;
+  }
+
+  /** Deletes the room and its queue: refused while a campaign, show or term refers to it. */
+  async deleteRoom(roomId: string): Promise<void> {
+    const outcome = await this.deps.rooms.delete(roomId);
+    if (outcome === 'missing') throw fail('room_not_found');
+    if (outcome === 'in_use') throw fail('room_in_use');
+    // One UNLINK: every key of a room shares its hash tag (one slot on a cluster).
+    await this.deps.redis.unlink(...Object.values(roomKeys(this.deps.prefix, roomId)));
+    this.views.forget(roomId);
+    this.records.forget(roomId);
+    this.roomsChanged = true;
   }
 
   async describeRoom(roomId: string) {
@@ -179,6 +205,7 @@ export class WaitingRoomService {
       identitySecret: record.identitySecret,
       ratePerSecond: record.clientRate?.perSecond ?? 0,
       rateBurst: record.clientRate?.burst ?? 0,
+      archived: record.archivedAt ? 1 : 0,
     });
   }
 
@@ -218,6 +245,7 @@ export class WaitingRoomService {
    */
   async entrant(roomId: string, headers: IncomingHttpHeaders, claims: EntryClaims, client: ClientInfo): Promise<Entrant> {
     const view = this.views.peek(roomId) ?? (await this.views.get(roomId)) ?? (await this.restore(roomId));
+    if (view.archived) throw fail('room_closed');
     if (claims.userId === undefined && view.clientRate) {
       const admission = this.deps.limits.take(`room:${roomId}`, client.ip, view.clientRate);
       if (!admission.ok) throw new DomainError('rate_limited', undefined, { retryAfterSeconds: admission.retryAfterSeconds });
@@ -294,7 +322,13 @@ export class WaitingRoomService {
     if (view.opened && place !== null && place <= view.served) return null;
     // Poll times only matter to rooms that expire abandoned tickets.
     if (view.abandonAfterSeconds !== null) this.seen.mark(view.roomId, ticketNo);
-    const rate = view.rate.perSecond() || view.admitPerSecond;
+    // The ETA follows the admission rate observed lately (the configured one until there is an
+    // observation). A paused room moves nobody: no ETA. A full room moves as places free up: it
+    // says so, with an ETA only while it has lately been admitting. Polling keeps its pace.
+    const observed = view.rate.perSecond();
+    const waitingFor = view.paused ? 'paused' : view.active >= view.maxActive ? 'full' : null;
+    const etaRate = view.paused ? null : waitingFor === 'full' ? observed || null : observed || view.admitPerSecond;
+    const rate = observed || view.admitPerSecond;
     const ticketId = knownTicketId ?? this.deps.ticketIds.encode(view.roomId, ticketNo);
     if (!view.opened) {
       const untilOpen = Math.max(0, (view.opensAt - Date.now()) / 1000);
@@ -310,6 +344,7 @@ export class WaitingRoomService {
         etaSeconds: eta,
         pollAfterMs: pollAfterMsBeforeOpening(wait, view.abandonAfterSeconds),
         opensAt: new Date(view.opensAt).toISOString(),
+        waitingFor: 'opening',
       };
     }
     const position = place! - view.served;
@@ -317,8 +352,9 @@ export class WaitingRoomService {
       ticketId,
       state: 'waiting',
       position,
-      etaSeconds: etaSeconds(position, rate),
+      etaSeconds: etaRate === null ? null : etaSeconds(position, etaRate),
       pollAfterMs: pollAfterMs(position, position / rate, view.abandonAfterSeconds),
+      ...(waitingFor ? { waitingFor } : {}),
     };
   }
 

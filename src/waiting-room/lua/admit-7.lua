@@ -34,7 +34,7 @@ local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 
 local cfg = redis.call('HMGET', KEYS[1], 'admitPerSecond', 'maxActive', 'arrivalMs', 'abandonMs',
-  'opensAt', 'prequeue', 'seed', 'paused')
+  'opensAt', 'prequeue', 'seed', 'paused', 'archived')
 if not cfg[1] then return {-1} end
 local rate = tonumber(cfg[1])
 local maxActive = tonumber(cfg[2])
@@ -43,7 +43,8 @@ local abandonMs = tonumber(cfg[4]) or 0
 local opensAt = tonumber(cfg[5]) or 0
 local shuffle = cfg[6] == 'shuffle'
 local seed = cfg[7]
-local paused = cfg[8] == '1'
+-- An archived room admits no one, like a paused one (a step listed before the archival may still run).
+local paused = cfg[8] == '1' or cfg[9] == '1'
 
 local st = redis.call('HMGET', KEYS[2], 'issued', 'served', 'credit', 'lastRun', 'opened',
   'prequeueSize', 'leftWaiting', 'admittedTotal')

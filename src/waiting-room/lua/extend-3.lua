@@ -1,5 +1,6 @@
 --[[
-  Extends a session by sessionMs from now, at most maxExtensions times. Only the newest token of
+  Extends a session by sessionMs from its current expiry (extending 5 s into a 300 s session
+  gives 595 s more, not 300), at most maxExtensions times. Only the newest token of
   a session may extend it, so a copied older token cannot be used to extend twice.
 
   Input:
@@ -29,7 +30,7 @@ if ext ~= tonumber(ARGV[2]) then return {-2} end
 local cfg = redis.call('HMGET', KEYS[1], 'sessionMs', 'maxExtensions')
 if ext >= tonumber(cfg[2]) then return {-3} end
 
-local newExp = now + tonumber(cfg[1])
+local newExp = tonumber(exp) + tonumber(cfg[1])
 redis.call('HSET', KEYS[2], ticketNo, 'S|' .. now .. '|' .. newExp .. '|' .. (ext + 1))
 redis.call('ZADD', KEYS[3], newExp, ticketNo)
 return {1, now, newExp, ext + 1}
