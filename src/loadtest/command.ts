@@ -167,8 +167,19 @@ export async function loadtestCommand(argv: string[]): Promise<number> {
 
 type Values = ReturnType<typeof parseOptions<typeof OPTIONS>>;
 
+/** Options that only one built-in scenario reads: given to another, they would be ignored in silence. */
+const SCENARIO_OPTIONS: Record<string, readonly (keyof typeof OPTIONS)[]> = {
+  'waiting-room': ['room', 'admit-per-second', 'max-active', 'session-seconds', 'hold-ms'],
+  claims: ['campaign', 'api-key', 'stock', 'per-user-limit', 'users', 'repeat-share', 'database-url'],
+};
+
 /** Checks the scenario's own options, then sets it up on the target (creating a room or campaign unless one is named). */
 async function prepare(values: Values, admin: AdminClient): Promise<PreparedScenario> {
+  for (const [scenario, names] of Object.entries(SCENARIO_OPTIONS)) {
+    if (scenario === values.scenario) continue;
+    const misplaced = names.find((name) => values[name] !== undefined);
+    if (misplaced) throw new UsageError(`--${misplaced} is an option of the ${scenario} scenario, not of ${values.scenario}`);
+  }
   if (values.scenario === 'waiting-room') {
     return waitingRoomScenario(admin, {
       ...(values.room ? { roomId: values.room } : {}),

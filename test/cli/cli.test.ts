@@ -167,6 +167,11 @@ describe('floodgate CLI: help, usage errors, operational errors', () => {
         loadtestUsage,
       ],
       [
+        [...target, '--scenario', 'waiting-room', '--stage', '1/s:1s', '--admin-token', 'a'.repeat(20), '--stock', '5'],
+        /^floodgate loadtest: --stock is an option of the claims scenario, not of waiting-room$/,
+        loadtestUsage,
+      ],
+      [
         [...target, '--scenario', 'missing-flow.json', '--stage', '1/s:1s'],
         /^floodgate loadtest: --scenario "missing-flow.json": no such file/,
         loadtestUsage,
