@@ -1,4 +1,4 @@
-import { networkCause, OperationalError } from '../cli/errors.js';
+import { firstLine, networkCause, OperationalError } from '../cli/errors.js';
 
 /** The few admin calls a load test needs, over plain fetch. */
 export class AdminClient {
@@ -17,7 +17,8 @@ export class AdminClient {
         body: body !== undefined ? JSON.stringify(body) : undefined,
       });
     } catch (err) {
-      const cause = networkCause((err as { cause?: unknown }).cause ?? err) ?? (err as Error).message;
+      const underlying = (err as { cause?: unknown }).cause ?? err; // fetch's own error only says "fetch failed"
+      const cause = networkCause(underlying) ?? firstLine(underlying);
       throw new OperationalError(`cannot reach the target ${this.target}: ${cause}`, { cause: err });
     }
     const text = await res.text();

@@ -240,6 +240,25 @@ describe('floodgate CLI: help, usage errors, operational errors', () => {
     }
   });
 
+  it('an unreachable load-test target: one line naming it; exit 1', async () => {
+    const port = await closedPort();
+    const args = [
+      'loadtest',
+      '--target',
+      `http://127.0.0.1:${port}`,
+      '--scenario',
+      'claims',
+      '--stage',
+      '1/s:1s',
+      '--admin-token',
+      'a'.repeat(20),
+    ];
+    assertOperationalError(
+      await inProcess(args),
+      new RegExp(`^floodgate loadtest: cannot reach the target http://127\\.0\\.0\\.1:${port}: connection refused$`),
+    );
+  });
+
   it('a bad configuration: one line; exit 1', async () => {
     const outcome = await inProcess(['migrate'], { PORT: 'eighty' });
     assertOperationalError(outcome, /^floodgate migrate: configuration error: PORT must be an integer between 0 and 65535, got "eighty"$/);
