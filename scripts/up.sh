@@ -60,10 +60,11 @@ node bin/floodgate.js migrate
 node bin/floodgate.js serve --drain-seconds 0 &
 server_pid=$!
 
-node --input-type=module - <<'JS'
+FG_SERVER_PID=$server_pid node --input-type=module - <<'JS'
 const origin = `http://127.0.0.1:${process.env.PORT}`;
 for (let i = 0; ; i++) {
   try { if ((await fetch(`${origin}/readyz`)).ok) break; } catch {}
+  try { process.kill(Number(process.env.FG_SERVER_PID), 0); } catch { process.exit(1); } // it stopped, and said why
   if (i > 150) { console.error('the server did not become ready'); process.exit(1); }
   await new Promise((r) => setTimeout(r, 200));
 }
@@ -74,8 +75,16 @@ const res = await fetch(`${origin}/v1/rooms`, {
 });
 if (res.status !== 201 && res.status !== 409) { console.error(`creating the demo room failed: ${res.status} ${await res.text()}`); process.exit(1); }
 const base = `http://localhost:${process.env.PORT}`;
+const withoutPassword = (raw) => {
+  const url = new URL(raw);
+  if (url.password) url.password = '***';
+  return url.toString();
+};
+const redis = process.env.REDIS_CLUSTER_NODES ? `cluster ${process.env.REDIS_CLUSTER_NODES}` : withoutPassword(process.env.REDIS_URL);
 console.log(`
 Floodgate is up.
+  PostgreSQL       ${withoutPassword(process.env.DATABASE_URL)}
+  Redis            ${redis}
   Waiting room     ${base}/r/demo
   Admin dashboard  ${base}/admin                  (token: ${process.env.FLOODGATE_ADMIN_TOKEN})
   API docs         ${base}/docs
