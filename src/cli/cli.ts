@@ -7,7 +7,7 @@ import { inspect } from 'node:util';
 import { ConfigError } from '../config.js';
 import { LOADTEST_SUMMARY, LOADTEST_USAGE } from '../loadtest/usage.js';
 import { asksForHelp, asksForVerbose } from './args.js';
-import { type Command, migrateCommand, rotateKeyCommand, serveCommand } from './commands.js';
+import { type Command, ENVIRONMENT, migrateCommand, rotateKeyCommand, serveCommand } from './commands.js';
 import { firstLine, networkCause, OperationalError, UsageError, urlPassword, withoutSecrets } from './errors.js';
 
 const loadtestCommand: Command = {
@@ -33,6 +33,7 @@ Options:
   --version      the version
   --verbose      on an error, print its stack trace too
 
+${ENVIRONMENT}
 Exit status: 0 done, 1 operational error (a dependency unreachable, a port in use, a bad
 configuration), 2 usage error, 130 interrupted.`;
 

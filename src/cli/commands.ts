@@ -15,7 +15,7 @@ export interface Command {
   run(argv: string[]): Promise<number | 'running'>;
 }
 
-const ENVIRONMENT = `Configuration comes from the environment: DATABASE_URL, REDIS_URL or REDIS_CLUSTER_NODES,
+export const ENVIRONMENT = `Configuration comes from the environment: DATABASE_URL, REDIS_URL or REDIS_CLUSTER_NODES,
 FLOODGATE_ADMIN_TOKEN, PORT, HOST, FLOODGATE_REDIS_PREFIX, LOG_LEVEL (see README).`;
 
 const COMMON_USAGE = `  --verbose           on an error, print its stack trace too
@@ -78,8 +78,10 @@ ${COMMON_USAGE}`,
   async run(argv) {
     parseOptions(argv, COMMON_OPTIONS);
     const [{ loadConfig }, { migrateDatabase }] = await Promise.all([import('../config.js'), import('./dependencies.js')]);
-    const applied = await migrateDatabase(loadConfig().databaseUrl);
-    console.log(applied.length ? `applied: ${applied.join(', ')}` : 'up to date');
+    const { databaseUrl } = loadConfig();
+    const applied = await migrateDatabase(databaseUrl);
+    // Which database, said every time: DATABASE_URL has a default, and it may not be the one meant.
+    console.log(`${redactUrl(databaseUrl)}: ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}`);
     return 0;
   },
 };
