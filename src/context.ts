@@ -18,12 +18,14 @@ import { observeScripts } from './redis/script.js';
 import { AccessGate } from './tokens/access-gate.js';
 import { AccessTokens } from './tokens/access-token.js';
 import { adminAuth } from './tokens/admin-token.js';
-import { type Keystore, loadKeystore, loadSecret } from './tokens/keystore.js';
+import { KEY_RELOAD_MS, KeyRing, type Keystore, loadSecret } from './tokens/keystore.js';
 
 /** Everything a running instance holds: the infrastructure and its capabilities. */
 export interface Context {
   readonly infra: Infrastructure;
+  /** The keys as last read (KeyRing reloads them: a rotation needs no restart). */
   readonly keystore: Keystore;
+  readonly keys: KeyRing;
   /** Every code a client can receive (common, capabilities', HTTP's), with its status. */
   readonly errors: ErrorTable;
   /** The capabilities, in the list's order. */
@@ -53,9 +55,20 @@ export async function openContext(config: Config, options: ContextOptions = {}):
     if (failed) metrics.dependencyErrors.inc({ dependency: 'redis' });
   });
   const created: Array<{ definition: CapabilityDefinition; capability: Capability }> = [];
-  const closeConnections = () => Promise.allSettled([pool.end(), redis.quit()]);
+  let keys: KeyRing | undefined;
+  const closeConnections = () => {
+    keys?.stop();
+    return Promise.allSettled([pool.end(), redis.quit()]);
+  };
   try {
-    const keystore = await loadKeystore(pool);
+    const keyRing = await KeyRing.open(pool);
+    keys = keyRing;
+    const tokens = new AccessTokens(keyRing.current);
+    keyRing.onChange((keystore) => {
+      tokens.useKeystore(keystore);
+      log.info({ signingKid: keystore.signing.kid, trustedKids: [...keystore.publicKeys.keys()] }, 'signing keys changed');
+    });
+    keyRing.reloadEvery(KEY_RELOAD_MS, (err) => log.warn({ err }, 'reading the signing keys failed; the current ones stay in use'));
     const infra: Infrastructure = {
       config,
       redis,
@@ -64,7 +77,7 @@ export async function openContext(config: Config, options: ContextOptions = {}):
       clock: options.clock ?? systemClock,
       log,
       metrics,
-      access: new AccessGate(new AccessTokens(keystore)),
+      access: new AccessGate(tokens),
       partners: new ApiKeys(pool),
       outbox: new Outbox(pool),
       admin: adminAuth(config.adminToken),
@@ -76,7 +89,10 @@ export async function openContext(config: Config, options: ContextOptions = {}):
     for (const definition of definitions) created.push({ definition, capability: await definition.create(infra) });
     return {
       infra,
-      keystore,
+      get keystore() {
+        return keyRing.current;
+      },
+      keys: keyRing,
       errors,
       capabilities: created,
       get<C extends Capability>(definition: CapabilityDefinition<C>): C {

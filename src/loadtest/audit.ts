@@ -1,11 +1,27 @@
 export interface Check {
   invariant: string;
+  /** False when the invariant was found broken: the run fails. */
   pass: boolean;
+  /**
+   * The check could not be made: an input it needs was not given (e.g. no --database-url to read
+   * the rows). It neither passes nor fails the run (`pass` is true so that `every(c => c.pass)`
+   * stays the run's verdict), and is shown as SKIP, never as PASS.
+   */
+  skipped?: true;
   detail: string;
 }
 
 export function check(invariant: string, pass: boolean, detail: string): Check {
   return { invariant, pass, detail };
+}
+
+/** A check that could not be made, and why (what was missing). */
+export function skip(invariant: string, detail: string): Check {
+  return { invariant, pass: true, skipped: true, detail };
+}
+
+export function verdict(c: Check): 'PASS' | 'FAIL' | 'SKIP' {
+  return c.skipped ? 'SKIP' : c.pass ? 'PASS' : 'FAIL';
 }
 
 /**

@@ -1,140 +1,209 @@
-import { parseArgs } from 'node:util';
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { COMMON_OPTIONS, integerOption, numberOption, parseOptions } from '../cli/args.js';
+import { firstLine, OperationalError, UsageError } from '../cli/errors.js';
 import { AdminClient } from './admin-client.js';
+import { type Check, check } from './audit.js';
+import { cleanUp } from './cleanup.js';
 import { fileScenario } from './file-scenario.js';
-import { buildReport, type Report, writeReport } from './report.js';
+import { progressLine, summaryLines } from './progress.js';
+import { buildReport, writeReport } from './report.js';
 import { run } from './runner.js';
 import { claimsScenario, type PreparedScenario, waitingRoomScenario } from './scenarios.js';
-import { parseStage, totalDurationMs } from './stages.js';
+import { formatStage, parseStage, type Stage } from './stages.js';
 
-export const LOADTEST_USAGE = `Usage: floodgate loadtest --target URL --scenario waiting-room|claims|<file.json> --stage RATE/s:DURATION ...
+const OPTIONS = {
+  ...COMMON_OPTIONS,
+  target: { type: 'string' },
+  scenario: { type: 'string' },
+  stage: { type: 'string', multiple: true },
+  'admin-token': { type: 'string' },
+  'database-url': { type: 'string' },
+  connections: { type: 'string' },
+  'max-in-flight': { type: 'string' },
+  'max-lag-ms': { type: 'string' },
+  drain: { type: 'string' },
+  report: { type: 'string' },
+  keep: { type: 'boolean' },
+  quiet: { type: 'boolean' },
+  room: { type: 'string' },
+  'admit-per-second': { type: 'string' },
+  'max-active': { type: 'string' },
+  'session-seconds': { type: 'string' },
+  'hold-ms': { type: 'string' },
+  campaign: { type: 'string' },
+  'api-key': { type: 'string' },
+  stock: { type: 'string' },
+  'per-user-limit': { type: 'string' },
+  users: { type: 'string' },
+  'repeat-share': { type: 'string' },
+} as const;
 
-  --stage 1000/s:10s --stage 5000/s:60s --stage 0/s:30s   constant arrival rate per stage (open model)
-  --admin-token T        (or FLOODGATE_ADMIN_TOKEN) to create the room/campaign and read its state
-  --database-url URL     (or DATABASE_URL) for the claims audit: reads the claims rows
-  --connections N        keep-alive connections (default 256)
-  --max-in-flight N      flows in progress at most; arrivals beyond are dropped (default 400000)
-  --max-lag-ms N         an arrival not started within N ms of its time is dropped (default 1000)
-  --drain 10s            after the last stage, time for flows still running (default 10s)
-  --report PATH          writes PATH.json and PATH.html
-  waiting room:  --room ID | --admit-per-second N --max-active N --session-seconds N; --hold-ms N
-  claims:        --campaign ID --api-key K | --stock N --per-user-limit N; --users N --repeat-share 0.1
-Exit status: 0 when every audited invariant holds, 1 otherwise.`;
+/** The exit status of a run stopped by Ctrl-C (128 + SIGINT), as shells report it. */
+const INTERRUPTED = 130;
 
-function duration(text: string): number {
-  return parseStage(`1/s:${text}`).durationMs;
+function stage(text: string): Stage {
+  try {
+    return parseStage(text);
+  } catch {
+    throw new UsageError(`bad --stage "${text}": expected RATE/s:DURATION, e.g. 1000/s:10s or 200/s:500ms`);
+  }
 }
 
-export async function loadtestCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      target: { type: 'string' },
-      scenario: { type: 'string' },
-      stage: { type: 'string', multiple: true },
-      'admin-token': { type: 'string' },
-      'database-url': { type: 'string' },
-      connections: { type: 'string', default: '256' },
-      'max-in-flight': { type: 'string', default: '400000' },
-      'max-lag-ms': { type: 'string', default: '1000' },
-      drain: { type: 'string', default: '10s' },
-      report: { type: 'string' },
-      room: { type: 'string' },
-      'admit-per-second': { type: 'string', default: '1000' },
-      'max-active': { type: 'string', default: '1000' },
-      'session-seconds': { type: 'string', default: '60' },
-      'hold-ms': { type: 'string', default: '0' },
-      campaign: { type: 'string' },
-      'api-key': { type: 'string' },
-      stock: { type: 'string', default: '1000' },
-      'per-user-limit': { type: 'string', default: '1' },
-      users: { type: 'string', default: '0' },
-      'repeat-share': { type: 'string', default: '0' },
-      quiet: { type: 'boolean', default: false },
-    },
-  });
-  if (!values.target || !values.scenario || !values.stage?.length) {
-    console.error(LOADTEST_USAGE);
-    return 2;
+function duration(name: string, text: string | undefined, fallbackMs: number): number {
+  if (text === undefined) return fallbackMs;
+  try {
+    return parseStage(`1/s:${text}`).durationMs;
+  } catch {
+    throw new UsageError(`bad --${name} "${text}": expected a duration such as 10s, 500ms or 1m`);
   }
-  const stages = values.stage.map(parseStage);
-  const admin = new AdminClient(values.target, values['admin-token'] ?? process.env.FLOODGATE_ADMIN_TOKEN ?? '');
-  let scenario: PreparedScenario;
-  if (values.scenario === 'waiting-room') {
-    scenario = await waitingRoomScenario(admin, {
-      ...(values.room ? { roomId: values.room } : {}),
-      admitPerSecond: Number(values['admit-per-second']),
-      maxActive: Number(values['max-active']),
-      sessionSeconds: Number(values['session-seconds']),
-      holdMs: Number(values['hold-ms']),
+}
+
+function url(name: string, text: string, protocols: string[]): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(text);
+  } catch {
+    throw new UsageError(`--${name} is not a URL`);
+  }
+  if (!protocols.includes(parsed.protocol))
+    throw new UsageError(`--${name} must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+  return text;
+}
+
+/**
+ * `floodgate loadtest`: every input is checked before anything is sent (a missing or wrong one is
+ * a UsageError); then the scenario is set up, run, audited, reported, and what it created is put
+ * away. Resolves with the exit status.
+ */
+export async function loadtestCommand(argv: string[]): Promise<number> {
+  const values = parseOptions(argv, OPTIONS);
+  const targetText = values.target ?? process.env.FLOODGATE_URL;
+  if (!targetText) throw new UsageError('missing --target (or FLOODGATE_URL): the URL of the Floodgate to load');
+  const target = url('target', targetText, ['http:', 'https:']);
+  if (!values.scenario) throw new UsageError('missing --scenario: waiting-room, claims, or a JSON file of steps');
+  if (!values.stage?.length) throw new UsageError('missing --stage: at least one, e.g. --stage 100/s:10s');
+  const stages = values.stage.map(stage);
+  const connections = integerOption('connections', values.connections, 256, 1, 100_000);
+  const maxInFlight = integerOption('max-in-flight', values['max-in-flight'], 400_000, 1, 100_000_000);
+  const maxLagMs = integerOption('max-lag-ms', values['max-lag-ms'], 1000, 0, 3_600_000);
+  const drainMs = duration('drain', values.drain, 10_000);
+  if (values.report && !existsSync(dirname(values.report))) {
+    throw new UsageError(`--report ${values.report}: the folder ${dirname(values.report)} does not exist`);
+  }
+  const builtIn = values.scenario === 'waiting-room' || values.scenario === 'claims';
+  const adminToken = values['admin-token'] ?? process.env.FLOODGATE_ADMIN_TOKEN;
+  if (builtIn && !adminToken) {
+    throw new UsageError(
+      `missing --admin-token (or FLOODGATE_ADMIN_TOKEN): the ${values.scenario} scenario sets up and reads its target with it`,
+    );
+  }
+  const admin = new AdminClient(target, adminToken ?? '');
+
+  // Ctrl-C: during the run, stop it and report what ran; before it, or a second time, quit at once.
+  const interrupt = new AbortController();
+  let started = false;
+  const onSigint = () => {
+    if (!started || interrupt.signal.aborted) {
+      process.stderr.write('\n');
+      process.exit(INTERRUPTED);
+    }
+    interrupt.abort();
+    process.stderr.write(
+      '\ninterrupted: no more arrivals; requests in flight get 2 s, then the summary and report (Ctrl-C again quits now)\n',
+    );
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const scenario = await prepare(values, admin);
+    console.log(
+      `${scenario.name} against ${target}: ${JSON.stringify(scenario.describe())}; stages ${stages.map(formatStage).join(', ')} (Ctrl-C stops it early and still reports)`,
+    );
+    started = true;
+    const startedAt = new Date().toISOString();
+    const tty = process.stderr.isTTY && !values.quiet;
+    let progressShown = false;
+    const result = await run(scenario, {
+      target,
+      stages,
+      connections,
+      maxInFlight,
+      maxLagMs,
+      drainMs,
+      signal: interrupt.signal,
+      onSecond(sample, progress) {
+        if (values.quiet) return;
+        const line = progressLine(sample, progress, stages);
+        if (tty) {
+          // One line, rewritten in place: cut to the terminal's width (a wrapped line cannot be rewritten).
+          process.stderr.write(`\r${line.slice(0, Math.max(20, (process.stderr.columns || 120) - 1))}\x1b[K`);
+          progressShown = true;
+        } else if (sample.second % 5 === 0) process.stderr.write(`${line}\n`);
+      },
     });
-  } else if (values.scenario === 'claims') {
+    if (progressShown) process.stderr.write('\n');
+
+    let audit: Check[];
+    try {
+      audit = await scenario.audit(interrupt.signal);
+    } catch (err) {
+      audit = [check('the audit ran', false, err instanceof OperationalError ? err.message : firstLine(err))];
+    }
+    const report = buildReport(scenario, result, audit, { target, stages: values.stage, startedAt });
+    for (const line of summaryLines(report, stages)) console.log(line);
+    if (values.report) {
+      writeReport(values.report, report);
+      console.log(`report: ${values.report}.json, ${values.report}.html`);
+    }
+    if (!values.keep && scenario.created.length > 0) {
+      for (const line of await cleanUp(admin, scenario.created)) (line.warning ? console.error : console.log)(line.text);
+    }
+    if (result.interrupted || interrupt.signal.aborted) return INTERRUPTED;
+    return audit.every((c) => c.pass) ? 0 : 1;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+type Values = ReturnType<typeof parseOptions<typeof OPTIONS>>;
+
+/** Options that only one built-in scenario reads: given to another, they would be ignored in silence. */
+const SCENARIO_OPTIONS: Record<string, readonly (keyof typeof OPTIONS)[]> = {
+  'waiting-room': ['room', 'admit-per-second', 'max-active', 'session-seconds', 'hold-ms'],
+  claims: ['campaign', 'api-key', 'stock', 'per-user-limit', 'users', 'repeat-share', 'database-url'],
+};
+
+/** Checks the scenario's own options, then sets it up on the target (creating a room or campaign unless one is named). */
+async function prepare(values: Values, admin: AdminClient): Promise<PreparedScenario> {
+  for (const [scenario, names] of Object.entries(SCENARIO_OPTIONS)) {
+    if (scenario === values.scenario) continue;
+    const misplaced = names.find((name) => values[name] !== undefined);
+    if (misplaced) throw new UsageError(`--${misplaced} is an option of the ${scenario} scenario, not of ${values.scenario}`);
+  }
+  if (values.scenario === 'waiting-room') {
+    return waitingRoomScenario(admin, {
+      ...(values.room ? { roomId: values.room } : {}),
+      admitPerSecond: integerOption('admit-per-second', values['admit-per-second'], 1000, 1, 10_000_000),
+      maxActive: integerOption('max-active', values['max-active'], 1000, 1, 100_000_000),
+      sessionSeconds: integerOption('session-seconds', values['session-seconds'], 60, 1, 86_400),
+      holdMs: integerOption('hold-ms', values['hold-ms'], 0, 0, 3_600_000),
+    });
+  }
+  if (values.scenario === 'claims') {
     const databaseUrl = values['database-url'] ?? process.env.DATABASE_URL;
-    scenario = await claimsScenario(admin, {
+    if (databaseUrl) url('database-url', databaseUrl, ['postgres:', 'postgresql:']);
+    const options = {
+      stock: integerOption('stock', values.stock, 1000, 1, 1_000_000_000),
+      perUserLimit: integerOption('per-user-limit', values['per-user-limit'], 1, 1, 1_000_000),
+      users: integerOption('users', values.users, 0, 0, 1_000_000_000),
+      repeatShare: numberOption('repeat-share', values['repeat-share'], 0, 0, 1),
+    };
+    return claimsScenario(admin, {
       ...(values.campaign ? { campaignId: values.campaign } : {}),
       ...(values['api-key'] ? { apiKey: values['api-key'] } : {}),
       ...(databaseUrl ? { databaseUrl } : {}),
-      stock: Number(values.stock),
-      perUserLimit: Number(values['per-user-limit']),
-      users: Number(values.users),
-      repeatShare: Number(values['repeat-share']),
+      ...options,
     });
-  } else {
-    scenario = fileScenario(values.scenario);
   }
-
-  const startedAt = new Date().toISOString();
-  const tty = process.stderr.isTTY && !values.quiet;
-  const result = await run(scenario, {
-    target: values.target,
-    stages,
-    connections: Number(values.connections),
-    maxInFlight: Number(values['max-in-flight']),
-    maxLagMs: Number(values['max-lag-ms']),
-    drainMs: duration(values.drain),
-    onSecond(sample, progress) {
-      if (values.quiet) return;
-      const stage = stages[progress.stage]!;
-      const done = Math.min(1, progress.elapsedMs / progress.totalMs);
-      const bar = '█'.repeat(Math.round(done * 20)).padEnd(20, '░');
-      const gauges = Object.entries(sample.gauges)
-        .map(([k, v]) => `${k} ${v}`)
-        .join(' ');
-      const line = `stage ${progress.stage + 1}/${stages.length} (${stage.ratePerSecond}/s) ${bar} ${Math.round(done * 100)}% | ${sample.started} req/s p99 ${sample.p99Ms.toFixed(1)} ms errors ${sample.errors} dropped ${sample.dropped} in flight ${sample.inFlight} | ${gauges}`;
-      if (tty) process.stderr.write(`\r${line.padEnd(150)}`);
-      else if (sample.second % 5 === 0) process.stderr.write(`${line}\n`);
-    },
-  });
-  if (tty) process.stderr.write('\n');
-
-  const audit = await scenario.audit();
-  const report = buildReport(scenario, result, audit, { target: values.target, stages: values.stage, startedAt });
-  printSummary(report, totalDurationMs(stages));
-  if (values.report) {
-    writeReport(values.report, report);
-    console.log(`report: ${values.report}.json, ${values.report}.html`);
-  }
-  return audit.every((c) => c.pass) ? 0 : 1;
-}
-
-function printSummary(report: Report, plannedMs: number): void {
-  const total = report.summaries.reduce((n, s) => n + s.count, 0);
-  const errors = report.summaries.reduce((n, s) => n + s.errors, 0);
-  console.log(
-    `\n${report.scenario} against ${report.target}: ${report.arrivals} arrivals in ${(plannedMs / 1000).toFixed(0)} s of stages, ${report.dropped} dropped, ${report.unfinished} unfinished`,
-  );
-  console.log(`${total} requests, ${errors} errors (${total ? ((errors / total) * 100).toFixed(2) : '0'}%)\n`);
-  console.log('kind         count     errors    p50 ms    p95 ms    p99 ms    max ms');
-  for (const s of report.summaries) {
-    console.log(
-      `${s.name.padEnd(12)} ${String(s.count).padStart(8)} ${String(s.errors).padStart(9)} ${s.p50Ms.toFixed(2).padStart(9)} ${s.p95Ms.toFixed(2).padStart(9)} ${s.p99Ms.toFixed(2).padStart(9)} ${s.maxMs.toFixed(2).padStart(9)}`,
-    );
-  }
-  const stall = Math.max(0, ...report.timeline.map((s) => s.generatorStallMs));
-  const busy = Math.max(0, ...report.timeline.map((s) => s.generatorBusy));
-  console.log(
-    `\nload generator (this process): longest event-loop stall ${stall.toFixed(1)} ms, busiest second ${Math.round(busy * 100)}% busy`,
-  );
-  if (busy > 0.9) console.log("  near saturation: part of the latency may be the generator's own; run it on another machine to be sure");
-  console.log('\naudit:');
-  for (const c of report.audit) console.log(`  ${c.pass ? 'PASS' : 'FAIL'}  ${c.invariant}: ${c.detail}`);
+  return fileScenario(values.scenario!);
 }

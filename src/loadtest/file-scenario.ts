@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { firstLine, UsageError } from '../cli/errors.js';
 import { check } from './audit.js';
 import type { PreparedScenario } from './scenarios.js';
 
@@ -25,13 +26,26 @@ function fill<T>(value: T, i: number, run: string): T {
  * Its audit checks that every step answered as expected.
  */
 export function fileScenario(file: string): PreparedScenario {
-  const { steps } = JSON.parse(readFileSync(file, 'utf8')) as { steps: Step[] };
-  if (!Array.isArray(steps) || steps.length === 0) throw new Error(`${file}: expected {"steps": [...]}`);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const why = (err as { code?: string }).code === 'ENOENT' ? 'no such file' : firstLine(err);
+    throw new UsageError(`--scenario "${file}": ${why} (a scenario is waiting-room, claims, or a JSON file of steps)`);
+  }
+  let steps: Step[] | undefined;
+  try {
+    steps = (JSON.parse(text) as { steps?: Step[] } | null)?.steps;
+  } catch (err) {
+    throw new UsageError(`--scenario "${file}" is not valid JSON: ${firstLine(err)}`);
+  }
+  if (!Array.isArray(steps) || steps.length === 0) throw new UsageError(`--scenario "${file}": expected {"steps": [...]}`);
   const run = Math.random().toString(36).slice(2, 8);
   let unexpected = 0;
   let total = 0;
   return {
     name: `file:${file}`,
+    created: [],
     describe: () => ({ file, steps: steps.length }),
     async arrival(i, flow, scheduledAt) {
       for (const [n, step] of steps.entries()) {

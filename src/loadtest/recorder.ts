@@ -57,6 +57,7 @@ export class Recorder {
   inFlight = 0;
   /** The longest stall of the generator's event loop over the whole run (ms). */
   maxGeneratorStallMs = 0;
+  private recording = true;
 
   constructor() {
     this.loopDelay.enable();
@@ -78,7 +79,13 @@ export class Recorder {
     this.current.dropped++;
   }
 
+  /** Answers from now on are not recorded (an interrupted run cut them: they are not latencies). */
+  stopRecording(): void {
+    this.recording = false;
+  }
+
   record(kind: string, latencyMs: number, status: number | 'error', ok: boolean): void {
+    if (!this.recording) return;
     this.inFlight--;
     let entry = this.kinds.get(kind);
     if (!entry) this.kinds.set(kind, (entry = { h: histogram(), errors: 0, statuses: {} }));

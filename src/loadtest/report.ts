@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import type { Check } from './audit.js';
+import { type Check, verdict } from './audit.js';
 import type { SecondSample, Summary } from './recorder.js';
 import type { RunResult } from './runner.js';
 import type { PreparedScenario } from './scenarios.js';
@@ -14,6 +14,12 @@ export interface Report {
   dropped: number;
   unfinished: number;
   durationSeconds: number;
+  /** Stopped early (Ctrl-C): the report is of what ran until then. */
+  interrupted: boolean;
+  /** When the interruption came, in seconds into the stages (null when not interrupted). */
+  interruptedAfterSeconds: number | null;
+  /** Requests in flight when an interrupted run gave up on them. */
+  abandoned: number;
   summaries: Summary[];
   timeline: SecondSample[];
   audit: Check[];
@@ -34,6 +40,9 @@ export function buildReport(
     dropped: result.recorder.dropped,
     unfinished: result.unfinished,
     durationSeconds: result.durationMs / 1000,
+    interrupted: result.interrupted,
+    interruptedAfterSeconds: result.interruptedAtMs === null ? null : result.interruptedAtMs / 1000,
+    abandoned: result.abandoned,
     summaries: result.recorder.summaries(),
     timeline: result.recorder.timeline,
     audit,
@@ -45,6 +54,8 @@ export function writeReport(path: string, report: Report): void {
   writeFileSync(`${path}.json`, JSON.stringify(report, null, 1));
   writeFileSync(`${path}.html`, htmlReport(report));
 }
+
+const VERDICT_COLORS = { PASS: '#16a34a', FAIL: '#dc2626', SKIP: '#6b7280' } as const;
 
 const esc = (s: unknown) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
@@ -88,14 +99,14 @@ export function htmlReport(report: Report): string {
   const audit = report.audit
     .map(
       (c) =>
-        `<tr><td style="color:${c.pass ? '#16a34a' : '#dc2626'}"><b>${c.pass ? 'PASS' : 'FAIL'}</b></td><td>${esc(c.invariant)}</td><td>${esc(c.detail)}</td></tr>`,
+        `<tr><td style="color:${VERDICT_COLORS[verdict(c)]}"><b>${verdict(c)}</b></td><td>${esc(c.invariant)}</td><td>${esc(c.detail)}</td></tr>`,
     )
     .join('');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>floodgate loadtest: ${esc(report.scenario)}</title>
 <style>body{font:14px/1.45 system-ui,sans-serif;max-width:900px;margin:2rem auto;padding:0 1rem;color:#111}table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}td,th{border-bottom:1px solid #e5e7eb;padding:.3rem .5rem;text-align:right}td:first-child,th:first-child{text-align:left}figure{margin:1rem 0}code{background:#f3f4f6;padding:0 .2rem}</style></head><body>
 <h1>floodgate loadtest — ${esc(report.scenario)}</h1>
 <p>Target <code>${esc(report.target)}</code>, started ${esc(report.startedAt)}, stages <code>${esc(report.stages.join(' '))}</code>.
-${report.arrivals} arrivals, <b>${report.dropped} dropped</b>, ${report.unfinished} unfinished at the end, ${report.durationSeconds.toFixed(1)} s.
+${report.interrupted ? `<b>Interrupted (Ctrl-C)</b> after ${(report.interruptedAfterSeconds ?? report.durationSeconds).toFixed(1)} s: this is what ran until then${report.abandoned ? `; ${report.abandoned} requests in flight were abandoned` : ''}. ` : ''}${report.arrivals} arrivals, <b>${report.dropped} dropped</b>, ${report.unfinished} unfinished at the end, ${report.durationSeconds.toFixed(1)} s.
 Setup: <code>${esc(JSON.stringify(report.setup))}</code></p>
 <h2>Audit</h2><table><tr><th>Result</th><th>Invariant</th><th>Detail</th></tr>${audit}</table>
 <h2>Requests</h2><table><tr><th>Kind</th><th>Count</th><th>Errors</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th><th>Statuses</th></tr>${rows}</table>

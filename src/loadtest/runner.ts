@@ -2,7 +2,7 @@ import { Pool } from 'undici';
 import { exchange } from './exchange.js';
 import { Recorder, type SecondSample } from './recorder.js';
 import { Sleepers, type Wake } from './sleepers.js';
-import { arrivals, type Stage, totalDurationMs } from './stages.js';
+import { arrivals, type Stage, stageAt, totalDurationMs } from './stages.js';
 
 export interface Reply {
   status: number | 'error';
@@ -48,7 +48,21 @@ export interface RunOptions {
   maxLagMs: number;
   /** After the last stage, flows still running get this long to finish. */
   drainMs: number;
-  onSecond?(sample: SecondSample, progress: { stage: number; elapsedMs: number; totalMs: number }): void;
+  /**
+   * Aborted to stop the run early (Ctrl-C): no more arrivals, sleeping flows end, requests in
+   * flight get `interruptGraceMs` (default 2 s) to be answered, then are abandoned.
+   */
+  signal?: AbortSignal;
+  interruptGraceMs?: number;
+  /** Once a second while the run lasts; never after run() has resolved. */
+  onSecond?(sample: SecondSample, progress: Progress): void;
+}
+
+export interface Progress {
+  /** The stage running (by time: a 0/s stage is running too), or -1 in the drain after the last one. */
+  stage: number;
+  elapsedMs: number;
+  totalMs: number;
 }
 
 export interface RunResult {
@@ -56,6 +70,12 @@ export interface RunResult {
   arrivals: number;
   unfinished: number;
   durationMs: number;
+  /** Stopped early through `signal`. */
+  interrupted: boolean;
+  /** Requests still unanswered when an interrupted run gave up on them (they are not in the latencies). */
+  abandoned: number;
+  /** When the interruption came (ms into the run), or null. */
+  interruptedAtMs: number | null;
 }
 
 /**
@@ -119,22 +139,40 @@ export async function run(scenario: Scenario, options: RunOptions): Promise<RunR
   };
 
   const totalMs = totalDurationMs(options.stages);
-  let stageNow = 0;
+  const signal = options.signal;
+  // A wait that ends early when the run is interrupted.
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (signal?.aborted || ms <= 0) return resolve();
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  let interruptedAtMs: number | null = null;
+  signal?.addEventListener('abort', () => (interruptedAtMs = now()), { once: true });
   let second = 0;
-  const ticker = setInterval(async () => {
-    second++;
-    const gauges = scenario.gauges ? await scenario.gauges().catch(() => ({})) : {};
-    const sample = recorder.tick(second, gauges);
-    options.onSecond?.(sample, { stage: stageNow, elapsedMs: now(), totalMs });
+  let over = false;
+  let ticking: Promise<void> | null = null;
+  const ticker = setInterval(() => {
+    if (ticking) return; // the previous second's gauges have not answered yet
+    ticking = (async () => {
+      const gauges = scenario.gauges ? await scenario.gauges().catch(() => ({})) : {};
+      if (over) return; // the run ended while the gauges were read: its report is being written
+      const sample = recorder.tick(++second, gauges);
+      options.onSecond?.(sample, { stage: stageAt(options.stages, now()), elapsedMs: now(), totalMs });
+    })().finally(() => (ticking = null));
   }, 1000);
 
   const due = arrivals(options.stages);
   let next = due.next();
-  while (!next.done) {
+  while (!next.done && !signal?.aborted) {
     const elapsed = now();
     while (!next.done && next.value.at <= elapsed) {
-      const { at, stage } = next.value;
-      stageNow = stage;
+      const { at } = next.value;
       if (flows >= options.maxInFlight || elapsed - at > options.maxLagMs) {
         recorder.drop();
       } else {
@@ -150,15 +188,31 @@ export async function run(scenario: Scenario, options: RunOptions): Promise<RunR
     await new Promise((resolve) => setTimeout(resolve, Math.min(Math.max(1, next.value.at - now()), 50)));
   }
   // Remaining time of the last stage (a 0/s stage has no arrivals but lasts).
-  if (now() < totalMs) await new Promise((resolve) => setTimeout(resolve, totalMs - now()));
+  await pause(totalMs - now());
   // Flows still running get the drain time, then the run is over.
   const drained = allDone();
-  await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, options.drainMs))]);
+  await Promise.race([drained, pause(options.drainMs)]);
+  const interrupted = signal?.aborted ?? false;
   const unfinished = flows;
   sleepers.close();
-  await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, 5000))]);
+  // Flows woken by close() end at once; those with a request in flight wait for its answer.
+  const grace = interrupted ? (options.interruptGraceMs ?? 2_000) : 5_000;
+  await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, grace))]);
+  over = true;
   clearInterval(ticker);
+  await ticking;
+  const abandoned = recorder.inFlight;
+  if (interrupted) recorder.stopRecording();
   recorder.close();
-  await pool.close();
-  return { recorder, arrivals: count, unfinished, durationMs: now() };
+  // An interrupted run does not wait for the last answers: they are cut (and their flows end).
+  await (interrupted ? pool.destroy() : pool.close());
+  return {
+    recorder,
+    arrivals: count,
+    unfinished,
+    durationMs: now(),
+    interrupted,
+    abandoned,
+    interruptedAtMs: interrupted ? interruptedAtMs : null,
+  };
 }

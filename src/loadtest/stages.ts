@@ -32,3 +32,23 @@ export function* arrivals(stages: Stage[]): Generator<{ at: number; stage: numbe
 export function totalDurationMs(stages: Stage[]): number {
   return stages.reduce((sum, s) => sum + s.durationMs, 0);
 }
+
+/** The stage running `elapsedMs` into the run, or -1 once every stage is over (the drain). */
+export function stageAt(stages: Stage[], elapsedMs: number): number {
+  let end = 0;
+  for (const [index, stage] of stages.entries()) {
+    end += stage.durationMs;
+    if (elapsedMs < end) return index;
+  }
+  return -1;
+}
+
+/** A duration for people: "0.5 s", "10 s", "90 s" (milliseconds kept, never rounded to whole seconds). */
+export function formatDuration(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))} s`;
+}
+
+/** "2000/s for 0.5 s". */
+export function formatStage(stage: Stage): string {
+  return `${Number(stage.ratePerSecond.toFixed(3))}/s for ${formatDuration(stage.durationMs)}`;
+}

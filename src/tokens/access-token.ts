@@ -43,11 +43,11 @@ const RECENTLY_ISSUED = 20_000;
  * tokens are checked by signing them again (~53 µs in all, see isOwnSignature).
  */
 export class AccessTokens {
-  private readonly sign: (payload: Payload) => string;
-  private readonly verifiers: Map<string, (token: string) => Payload>;
+  private sign!: (payload: Payload) => string;
+  private verifiers = new Map<string, (token: string) => Payload>();
   private readonly decode = createDecoder({ complete: true, checkTyp: 'JWT' });
-  private readonly signingKid: string;
-  private readonly signingKey: KeyObject;
+  private signingKid = '';
+  private signingKey!: KeyObject;
   /**
    * Tokens this instance signed lately, kept as the very strings it handed out: an admitted
    * person often completes within seconds, on the same instance, and then the check costs a set
@@ -56,13 +56,26 @@ export class AccessTokens {
   private readonly issued = new Set<string>();
 
   constructor(keystore: Keystore) {
-    this.signingKid = keystore.signing.kid;
-    this.signingKey = createPrivateKey(keystore.signing.privateKeyPem);
-    this.sign = createSigner({ key: keystore.signing.privateKeyPem, algorithm: TOKEN_ALGORITHM, kid: keystore.signing.kid });
+    this.useKeystore(keystore);
+  }
+
+  /**
+   * Signs with the keystore's signing key from now on and trusts exactly its public keys (a key
+   * rotation, read by the instance's KeyRing). Verifiers of keys still trusted are kept, with
+   * what they remember.
+   */
+  useKeystore(keystore: Keystore): void {
+    if (keystore.signing.kid !== this.signingKid) {
+      this.signingKey = createPrivateKey(keystore.signing.privateKeyPem);
+      this.sign = createSigner({ key: keystore.signing.privateKeyPem, algorithm: TOKEN_ALGORITHM, kid: keystore.signing.kid });
+      this.signingKid = keystore.signing.kid;
+      this.issued.clear();
+    }
     this.verifiers = new Map(
       [...keystore.publicKeys].map(([kid, pem]) => [
         kid,
-        createVerifier({ key: pem, algorithms: [TOKEN_ALGORITHM], allowedIss: TOKEN_ISSUER, cache: VERIFIED_CACHE_SIZE }),
+        this.verifiers.get(kid) ??
+          createVerifier({ key: pem, algorithms: [TOKEN_ALGORITHM], allowedIss: TOKEN_ISSUER, cache: VERIFIED_CACHE_SIZE }),
       ]),
     );
   }

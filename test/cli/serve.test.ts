@@ -41,7 +41,7 @@ describe('floodgate CLI', () => {
 
   it('serve answers, and on SIGTERM drains: readiness fails, in-flight requests finish, exit 0', async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, [...CLI, 'serve', '--drain-seconds', '1'], {
+    const child = spawn(process.execPath, [...CLI, 'serve', '--drain-seconds', '3'], {
       env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });

@@ -1,0 +1,30 @@
+// The load tester's usage, apart from the command: `floodgate --help` shows it without loading
+// the load tester's own dependencies.
+
+export const LOADTEST_SUMMARY = 'reproduce a surge against a URL and audit the invariants afterwards';
+
+export const LOADTEST_USAGE = `Usage: floodgate loadtest --target URL --scenario waiting-room|claims|FILE.json --stage RATE/s:DURATION ...
+
+  --target URL           the Floodgate to load (or FLOODGATE_URL): one instance or a load balancer
+  --scenario S           waiting-room, claims, or a JSON file of steps
+  --stage 1000/s:10s --stage 5000/s:60s --stage 0/s:30s
+                         constant arrival rate per stage (open model); durations in ms, s or m
+  --admin-token T        (or FLOODGATE_ADMIN_TOKEN) creates the room or campaign and reads its state;
+                         needed by waiting-room and claims
+  --database-url URL     (or DATABASE_URL) claims: reads the claims rows for the audit; without it
+                         the checks on rows are skipped (SKIP), not failed
+  --connections N        keep-alive connections (default 256)
+  --max-in-flight N      flows in progress at most; arrivals beyond are dropped (default 400000)
+  --max-lag-ms N         an arrival not started within N ms of its time is dropped (default 1000)
+  --drain D              after the last stage, time for flows still running (default 10s)
+  --report PATH          writes PATH.json and PATH.html
+  --keep                 keep the room, campaign and partner key it created (default: archived, revoked)
+  --quiet                no progress line
+  --verbose              on an error, print its stack trace too
+  waiting room:  --room ID | --admit-per-second N --max-active N --session-seconds N; --hold-ms N
+  claims:        --campaign ID --api-key K | --stock N --per-user-limit N; --users N --repeat-share 0.1
+
+Ctrl-C stops the arrivals, gives requests in flight 2 s, then prints the summary, writes the report
+of what ran and exits 130; Ctrl-C again quits at once.
+Exit status: 0 every audited invariant holds (or was skipped), 1 one does not or the target failed,
+2 usage error, 130 interrupted.`;
