@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -173,6 +173,8 @@ describe('README: the shell blocks marked runnable run as written, after npm run
     assert.ok(demo.statusCode === 201 || demo.statusCode === 409, `demo room: ${demo.statusCode} ${await demo.body.text()}`);
 
     mkdirSync(join(folder, '.floodgate'));
+    // A reader runs the blocks in the checkout, whose packages (jose in the tour) they can import.
+    symlinkSync(join(ROOT, 'node_modules'), join(folder, 'node_modules'));
     writeFileSync(join(folder, '.floodgate', 'env'), `${exportLines(upEnv)}\n`, { mode: 0o600 });
     const env: NodeJS.ProcessEnv = { ...process.env };
     for (const name of Object.keys(env)) {
