@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AdminClient } from '../src/loadtest/admin-client.js';
+import { verdict } from '../src/loadtest/audit.js';
 import { fileScenario } from '../src/loadtest/file-scenario.js';
 import { buildReport, writeReport } from '../src/loadtest/report.js';
 import { type RunResult, run, type Scenario } from '../src/loadtest/runner.js';
@@ -79,7 +80,7 @@ async function loadtest(name: string, target: string, scenario: PreparedScenario
   console.log(
     `\n## ${name}: stages ${stages.join(' ')}\n${report.arrivals} arrivals, ${report.dropped} dropped, ${report.unfinished} unfinished; ${line}`,
   );
-  for (const c of audit) console.log(`  ${c.pass ? 'PASS' : 'FAIL'} ${c.invariant}: ${c.detail}`);
+  for (const c of audit) console.log(`  ${verdict(c)} ${c.invariant}: ${c.detail}`);
   console.log(`  generator: longest event-loop stall ${result.recorder.maxGeneratorStallMs} ms; ${await serverPauses(target)}`);
 }
 

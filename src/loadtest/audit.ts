@@ -8,6 +8,8 @@ export interface Check {
    * stays the run's verdict), and is shown as SKIP, never as PASS.
    */
   skipped?: true;
+  /** Not an invariant but a measurement the run reports (e.g. how good the ETAs were): shown as INFO. */
+  figure?: true;
   detail: string;
 }
 
@@ -20,8 +22,13 @@ export function skip(invariant: string, detail: string): Check {
   return { invariant, pass: true, skipped: true, detail };
 }
 
-export function verdict(c: Check): 'PASS' | 'FAIL' | 'SKIP' {
-  return c.skipped ? 'SKIP' : c.pass ? 'PASS' : 'FAIL';
+/** A figure the run measured, reported next to the checks; it never fails the run. */
+export function figure(name: string, detail: string): Check {
+  return { invariant: name, pass: true, figure: true, detail };
+}
+
+export function verdict(c: Check): 'PASS' | 'FAIL' | 'SKIP' | 'INFO' {
+  return c.figure ? 'INFO' : c.skipped ? 'SKIP' : c.pass ? 'PASS' : 'FAIL';
 }
 
 /**

@@ -13,6 +13,12 @@ export class People {
   private admittedAts = new Float64Array(0);
   private lastWaitingAts = new Float64Array(0);
   private pollAfters = new Float64Array(0);
+  /** When the entry's answer, and the latest poll's, said the person would be admitted (NaN: no ETA). */
+  private promisedAtEntry = new Float64Array(0);
+  private promisedLately = new Float64Array(0);
+  private enteredAts = new Float64Array(0);
+  /** Each ETA's error, relative to the wait it predicted, in percent: entry ETAs, and every poll's latest. */
+  private readonly etaErrors = { entry: [] as number[], latest: [] as number[] };
   /** Arrivals that got a ticket. */
   private added = 0;
 
@@ -23,7 +29,17 @@ export class People {
     this.ticketNos[i] = Number(ticketId.slice(0, ticketId.indexOf('.')));
     this.admittedAts[i] = NaN;
     this.lastWaitingAts[i] = now;
+    this.enteredAts[i] = now;
+    this.promisedAtEntry[i] = NaN;
+    this.promisedLately[i] = NaN;
     this.added++;
+  }
+
+  /** An answer (the entry's, or a poll's) said the person would be admitted in `etaSeconds`. */
+  promised(i: number, now: number, etaSeconds: number | null | undefined, atEntry: boolean): void {
+    const at = typeof etaSeconds === 'number' ? now + etaSeconds * 1000 : NaN;
+    if (atEntry) this.promisedAtEntry[i] = at;
+    this.promisedLately[i] = at;
   }
 
   ticketId(i: number): string {
@@ -41,6 +57,23 @@ export class People {
 
   admitted(i: number, now: number): void {
     this.admittedAts[i] = now;
+    const waited = Math.max(1_000, now - this.enteredAts[i]!);
+    for (const [promised, errors] of [
+      [this.promisedAtEntry[i]!, this.etaErrors.entry],
+      [this.promisedLately[i]!, this.etaErrors.latest],
+    ] as const) {
+      if (!Number.isNaN(promised)) errors.push((Math.abs(now - promised) / waited) * 100);
+    }
+  }
+
+  /** Median and 90th percentile of the ETAs' errors (percent of the wait), entry ETAs and latest ones. */
+  etaAccuracy(): { entry: { median: number; p90: number; count: number }; latest: { median: number; p90: number; count: number } } {
+    const summary = (values: number[]) => {
+      const sorted = [...values].sort((a, b) => a - b);
+      const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+      return { median: at(0.5), p90: at(0.9), count: sorted.length };
+    };
+    return { entry: summary(this.etaErrors.entry), latest: summary(this.etaErrors.latest) };
   }
 
   get size(): number {
@@ -78,6 +111,9 @@ export class People {
     };
     this.ticketNos = widen(this.ticketNos);
     this.admittedAts = widen(this.admittedAts);
+    this.promisedAtEntry = widen(this.promisedAtEntry);
+    this.promisedLately = widen(this.promisedLately);
+    this.enteredAts = widen(this.enteredAts);
     this.lastWaitingAts = widen(this.lastWaitingAts);
     this.pollAfters = widen(this.pollAfters);
     this.capacity = capacity;

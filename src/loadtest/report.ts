@@ -55,7 +55,7 @@ export function writeReport(path: string, report: Report): void {
   writeFileSync(`${path}.html`, htmlReport(report));
 }
 
-const VERDICT_COLORS = { PASS: '#16a34a', FAIL: '#dc2626', SKIP: '#6b7280' } as const;
+const VERDICT_COLORS = { PASS: '#16a34a', FAIL: '#dc2626', SKIP: '#6b7280', INFO: '#2563eb' } as const;
 
 const esc = (s: unknown) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 

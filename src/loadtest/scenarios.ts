@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { firstLine, postgresFailure, redactUrl } from '../cli/errors.js';
 import type { AdminClient } from './admin-client.js';
-import { admissionOrderViolations, type Check, check, skip } from './audit.js';
+import { admissionOrderViolations, type Check, check, figure, skip } from './audit.js';
 import { People } from './people.js';
 import type { Flow, Scenario } from './runner.js';
 
@@ -59,9 +59,14 @@ export async function waitingRoomScenario(admin: AdminClient, options: WaitingRo
   let flow: Flow;
 
   /** Where a person goes after an answer: back to sleep, into the session, or out. */
-  function next(i: number, body: { state: string; pollAfterMs: number; accessToken?: string }): void {
+  function next(
+    i: number,
+    body: { state: string; pollAfterMs: number; etaSeconds?: number | null; accessToken?: string },
+    atEntry = false,
+  ): void {
     if (body.state === 'waiting') {
       people.seenWaiting(i, flow.now(), body.pollAfterMs);
+      people.promised(i, flow.now(), body.etaSeconds, atEntry);
       flow.later(body.pollAfterMs, wake, i);
     } else if (body.state === 'admitted') {
       people.admitted(i, flow.now());
@@ -112,7 +117,7 @@ export async function waitingRoomScenario(admin: AdminClient, options: WaitingRo
       people.add(i, ticketId, flow.now());
       // The person goes on after this arrival returns, as a row of the table.
       flow.begin();
-      next(i, entry.body);
+      next(i, entry.body, true);
     },
     async gauges() {
       const { body } = await admin.call('GET', `/v1/rooms/${roomId}`);
@@ -137,9 +142,21 @@ export async function waitingRoomScenario(admin: AdminClient, options: WaitingRo
           `${violations} tickets seen waiting after a later ticket was admitted (${people.size} tickets, ${admitted} admitted)`,
         ),
         check('every entry got a ticket', entered === distinct, `${entered} entries, ${distinct} distinct tickets`),
+        etaFigure(people.etaAccuracy()),
       ];
     },
   };
+}
+
+/** How far the ETAs people were given were from when they were admitted (the goal: a median within 20% of the wait). */
+function etaFigure(accuracy: ReturnType<People['etaAccuracy']>): Check {
+  const { entry, latest } = accuracy;
+  if (entry.count === 0) return figure('ETA accuracy', 'nobody who was given an ETA was admitted');
+  const pct = (n: number) => `${n.toFixed(1)}%`;
+  return figure(
+    'ETA accuracy',
+    `error of the ETA given at entry: median ${pct(entry.median)}, p90 ${pct(entry.p90)} of the wait (${entry.count} people); of the last ETA before admission: median ${pct(latest.median)}, p90 ${pct(latest.p90)}`,
+  );
 }
 
 // ── claims ───────────────────────────────────────────────────────────────────────────────────────

@@ -39,5 +39,9 @@ describe('floodgate loadtest: the waiting-room scenario against a real instance'
       [],
     );
     assert.match(audit.find((c) => c.invariant === 'every entry got a ticket')!.detail, /^100 entries, 100 distinct tickets$/);
+    // how far the ETAs were from the admissions is measured and reported, not judged
+    const eta = audit.find((c) => c.invariant === 'ETA accuracy')!;
+    assert.equal(eta.figure, true);
+    assert.match(eta.detail, /^error of the ETA given at entry: median \d+\.\d%, p90 \d+\.\d% of the wait \(\d+ people\)/);
   });
 });
