@@ -17,6 +17,8 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '50,500' },
     rounds: { type: 'string', default: '5' },
     compare: { type: 'boolean', default: false },
+    // --ab <dir>: entry, poll and claims on the build in <dir> and on this one, alternated (bench/ab.ts)
+    ab: { type: 'string' },
     seeds: { type: 'string' },
   },
 });
@@ -197,6 +199,14 @@ if (values.seeds !== undefined) {
     databaseUrl: env('BENCH_DATABASE_URL'),
     ...(values.seeds !== 'all' ? { only: values.seeds } : {}),
   });
+  process.exit(0);
+}
+
+if (values.ab !== undefined) {
+  const { ab } = await import('./ab.js');
+  console.log(
+    `\n${await ab({ otherDir: values.ab, redisUrl: env('BENCH_REDIS_URL'), databaseUrl: env('BENCH_DATABASE_URL'), seconds, connections: connectionCounts, rounds })}`,
+  );
   process.exit(0);
 }
 
