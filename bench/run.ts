@@ -8,6 +8,7 @@ import type { CpuShare } from './cpu.js';
 import { type LoadJob, type ProcessSource, runLoadJob } from './load-job.js';
 import { bulkPersistence } from './persistence.js';
 import { startProcess } from './processes.js';
+import { type WrkJob, type WrkResult, wrk } from './wrk.js';
 
 const { values } = parseArgs({
   options: {
@@ -110,7 +111,13 @@ interface Measure {
   path: string;
   run(origin: string, round: number, connections: number): Promise<LoadResult>;
   calibration(bareOrigin: string, round: number, connections: number): Promise<LoadResult>;
+  /** The same request for wrk (1 thread, 64 connections), on Floodgate and on the bare server. */
+  wrk: { floodgate: WrkRequest; bare: WrkRequest };
 }
+
+type WrkRequest = Omit<WrkJob, 'origin' | 'seconds'>;
+const bareWrkGet: WrkRequest = { method: 'GET', paths: ['/poll'] };
+const bareWrkPost: WrkRequest = { method: 'POST', paths: ['/enter'], userIdPrefix: 'u' };
 
 /** What each measurement's generator watches: the server under test, and Redis and PostgreSQL for Floodgate. */
 let bareWatch: LoadJob['watch'] = {};
@@ -162,12 +169,22 @@ async function waitingRoomMeasures(origin: string): Promise<Measure[]> {
           headers: { authorization: `Bearer ${adminToken}` },
           connections,
         }),
+      wrk: {
+        floodgate: {
+          method: 'POST',
+          paths: [`/v1/rooms/${entryRoom}/tickets`],
+          userIdPrefix: `wrk-user-${randomBytes(3).toString('hex')}-`,
+          headers: { authorization: `Bearer ${adminToken}` },
+        },
+        bare: bareWrkPost,
+      },
     },
     {
       path: 'waiting room: poll (GET /v1/rooms/:id/tickets/:ticketId)',
       calibration: bareGet,
       run: (o, _round, connections) =>
         load(o, floodgateWatch, { method: 'GET', paths: tickets.map((t) => `/v1/rooms/${pollRoom}/tickets/${t}`), connections }),
+      wrk: { floodgate: { method: 'GET', paths: tickets.map((t) => `/v1/rooms/${pollRoom}/tickets/${t}`) }, bare: bareWrkGet },
     },
   ];
 }
@@ -188,6 +205,15 @@ async function claimMeasures(origin: string): Promise<Measure[]> {
           headers: { 'x-api-key': apiKey },
           connections,
         }),
+      wrk: {
+        floodgate: {
+          method: 'POST',
+          paths: [`/v1/campaigns/${campaignId}/claims`],
+          userIdPrefix: `wrk-claimer-${randomBytes(3).toString('hex')}-`,
+          headers: { 'x-api-key': apiKey },
+        },
+        bare: bareWrkPost,
+      },
     },
   ];
 }
@@ -241,6 +267,9 @@ floodgateWatch = { server: [floodgateProcesses[0]!], redis: [floodgateProcesses[
 bareWatch = { server: [{ pid: bare.child.pid! }], background: floodgateProcesses };
 const rows: Row[] = [];
 const ratios: number[][] = [];
+/** wrk's rounds per path (each: bare, Floodgate, bare). */
+const WRK_ROUNDS = 3;
+const wrkRows: Array<{ path: string; result: WrkResult; bare: WrkResult; ratio: number; roundRatios: number[] }> = [];
 try {
   const measures = [...(await waitingRoomMeasures(server.origin)), ...(await claimMeasures(server.origin))];
   const cases = connectionCounts.flatMap((connections) => measures.map((measure) => ({ measure, connections })));
@@ -261,6 +290,25 @@ try {
         `round ${round + 1}: ${measure.path}, ${connections} connections: ${result.perSecond}/s vs ${before.perSecond}/s before, ${after.perSecond}/s after`,
       );
     }
+  }
+  // The same paths with wrk: bare, Floodgate, bare, in rounds; the ratio against the mean of the two.
+  for (const measure of measures) {
+    const ratios: number[] = [];
+    const results: WrkResult[] = [];
+    const bares: WrkResult[] = [];
+    for (let round = 0; round < WRK_ROUNDS; round++) {
+      const before = await wrk({ origin: bare.origin, seconds, ...measure.wrk.bare });
+      const result = await wrk({ origin: server.origin, seconds, ...measure.wrk.floodgate });
+      const after = await wrk({ origin: bare.origin, seconds, ...measure.wrk.bare });
+      results.push(result);
+      bares.push(before, after);
+      ratios.push(result.perSecond / ((before.perSecond + after.perSecond) / 2));
+      console.error(
+        `wrk round ${round + 1}: ${measure.path}: ${result.perSecond}/s vs ${before.perSecond}/s before, ${after.perSecond}/s after`,
+      );
+    }
+    const pick = (runs: WrkResult[]) => runs.find((r) => r.perSecond === median(runs.map((x) => x.perSecond)))!;
+    wrkRows.push({ path: measure.path, result: pick(results), bare: pick(bares), ratio: median(ratios), roundRatios: ratios });
   }
   cases.forEach(({ measure, connections }, i) => {
     rows.push({
@@ -284,10 +332,20 @@ console.log(
   `\n${new Date().toISOString()}: ${connectionCounts.join(' and ')} connections, ${seconds} s per measurement, closed loop, median of ${rounds} interleaved rounds\n`,
 );
 console.log(format(rows));
+console.log(
+  `\nwrk (1 thread, 64 connections, ${seconds} s; median of ${WRK_ROUNDS} rounds, each against the bare server just before and after):\n`,
+);
+console.log('| path | req/s | p50 ms | p99 ms | errors | bare req/s | bare p99 ms | ratio | per-round ratios |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---|');
+for (const w of wrkRows) {
+  console.log(
+    `| ${w.path} | ${w.result.perSecond} | ${w.result.p50Ms.toFixed(2)} | ${w.result.p99Ms.toFixed(2)} | ${w.result.errors} | ${w.bare.perSecond} | ${w.bare.p99Ms.toFixed(2)} | ${w.ratio.toFixed(2)}x | ${w.roundRatios.map((r) => r.toFixed(2)).join(', ')} |`,
+  );
+}
 console.log(`\nCPU per answered request (µs, user + system, from /proc; the median runs above):\n`);
 console.log(formatCpu(rows));
 console.log(
   `\nbulk persistence: ${bulkMedian.total} claims in ${bulkMedian.ms} ms (median of ${bulk.map((b) => b.ms).join(', ')} ms; ` +
     `batches of ${bulkMedian.batchSize}, ${bulkMedian.parallel} in parallel, ${bulkMedian.rowsPerSecond} rows/s)`,
 );
-console.log(`\n${JSON.stringify({ connections: connectionCounts, seconds, rounds, rows, bulk }, null, 2)}`);
+console.log(`\n${JSON.stringify({ connections: connectionCounts, seconds, rounds, rows, wrk: wrkRows, bulk }, null, 2)}`);
