@@ -363,8 +363,11 @@ export class SeatsService {
 
   // ── state ────────────────────────────────────────────────────────────────────────────────────
 
-  /** Writes a show's whole seat state: at creation (no bookings, no lease) and at a rebuild. */
-  private async writeState(
+  /**
+   * Writes a show's whole seat state, its bookings' seats sold and every other seat free: at
+   * creation (no bookings, no lease) and at a rebuild.
+   */
+  async writeState(
     known: KnownShow,
     bookings: readonly BookingRecord[],
     idem: Awaited<ReturnType<SeatRepository['idempotencyKeys']>>,

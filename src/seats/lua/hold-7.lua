@@ -130,7 +130,9 @@ local function eachRow(category, accessible, minRun, visit)
   end
   local field = category == '' and '*' or ('c:' .. category)
   local runs = st:runsOf(field)
-  local pattern = '[\1' .. string.char(RUN_BASE + math.min(minRun, RUN_CAP)) .. '-\255]'
+  -- "a byte of RUN_BASE + minRun or more": requests ask for at most 50 seats, so the class starts
+  -- with a character from ")" to "Z", none of which is special there ("^" would be, "%" too).
+  local pattern = '[' .. string.char(RUN_BASE + math.min(minRun, 50)) .. '-\255]'
   local i = string.find(runs, pattern)
   while i do
     if visit(st:rowAt(field, i)) then return end
