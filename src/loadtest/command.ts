@@ -3,10 +3,11 @@ import { AdminClient } from './admin-client.js';
 import { fileScenario } from './file-scenario.js';
 import { buildReport, type Report, writeReport } from './report.js';
 import { run } from './runner.js';
+import { seatsOneSeatScenario, seatsOnSaleScenario } from './scenarios/seats.js';
 import { claimsScenario, type PreparedScenario, waitingRoomScenario } from './scenarios.js';
 import { parseStage, totalDurationMs } from './stages.js';
 
-export const LOADTEST_USAGE = `Usage: floodgate loadtest --target URL --scenario waiting-room|claims|<file.json> --stage RATE/s:DURATION ...
+export const LOADTEST_USAGE = `Usage: floodgate loadtest --target URL --scenario waiting-room|claims|seats-one-seat|seats-onsale|<file.json> --stage RATE/s:DURATION ...
 
   --stage 1000/s:10s --stage 5000/s:60s --stage 0/s:30s   constant arrival rate per stage (open model)
   --admin-token T        (or FLOODGATE_ADMIN_TOKEN) to create the room/campaign and read its state
@@ -18,6 +19,7 @@ export const LOADTEST_USAGE = `Usage: floodgate loadtest --target URL --scenario
   --report PATH          writes PATH.json and PATH.html
   waiting room:  --room ID | --admit-per-second N --max-active N --session-seconds N; --hold-ms N
   claims:        --campaign ID --api-key K | --stock N --per-user-limit N; --users N --repeat-share 0.1
+  seats:         --users N (seats-one-seat, default 3000) --venue-seats N --hold-seconds N --confirm-share 0.8 --p99-ms 50
 Exit status: 0 when every audited invariant holds, 1 otherwise.`;
 
 function duration(text: string): number {
@@ -49,6 +51,10 @@ export async function loadtestCommand(argv: string[]): Promise<number> {
       'per-user-limit': { type: 'string', default: '1' },
       users: { type: 'string', default: '0' },
       'repeat-share': { type: 'string', default: '0' },
+      'venue-seats': { type: 'string', default: '50000' },
+      'hold-seconds': { type: 'string', default: '20' },
+      'confirm-share': { type: 'string', default: '0.8' },
+      'p99-ms': { type: 'string', default: '50' },
       quiet: { type: 'boolean', default: false },
     },
   });
@@ -78,6 +84,17 @@ export async function loadtestCommand(argv: string[]): Promise<number> {
       users: Number(values.users),
       repeatShare: Number(values['repeat-share']),
     });
+  } else if (values.scenario === 'seats-one-seat' || values.scenario === 'seats-onsale') {
+    const databaseUrl = values['database-url'] ?? process.env.DATABASE_URL;
+    const options = {
+      ...(databaseUrl ? { databaseUrl } : {}),
+      users: Number(values.users) || 3000,
+      venueSeats: Number(values['venue-seats']),
+      holdSeconds: Number(values['hold-seconds']),
+      confirmShare: Number(values['confirm-share']),
+      p99Ms: Number(values['p99-ms']),
+    };
+    scenario = await (values.scenario === 'seats-one-seat' ? seatsOneSeatScenario : seatsOnSaleScenario)(admin, options);
   } else {
     scenario = fileScenario(values.scenario);
   }
@@ -106,7 +123,7 @@ export async function loadtestCommand(argv: string[]): Promise<number> {
   });
   if (tty) process.stderr.write('\n');
 
-  const audit = await scenario.audit();
+  const audit = [...(await scenario.audit()), ...(scenario.auditRun?.(result.recorder.summaries(), result.recorder.dropped) ?? [])];
   const report = buildReport(scenario, result, audit, { target: values.target, stages: values.stage, startedAt });
   printSummary(report, totalDurationMs(stages));
   if (values.report) {

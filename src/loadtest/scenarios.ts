@@ -3,11 +3,14 @@ import pg from 'pg';
 import type { AdminClient } from './admin-client.js';
 import { admissionOrderViolations, type Check, check } from './audit.js';
 import { People } from './people.js';
+import type { Summary } from './recorder.js';
 import type { Flow, Scenario } from './runner.js';
 
 export interface PreparedScenario extends Scenario {
   /** Reads the system's state after the run and checks the invariants. */
   audit(): Promise<Check[]>;
+  /** Invariants of the run itself (latencies, answers), checked after audit(). */
+  auditRun?(summaries: readonly Summary[], dropped: number): Check[];
   describe(): Record<string, unknown>;
 }
 

@@ -11,6 +11,7 @@ import { BookingStore, SeatRepository } from './repository.js';
 import { seatRoutes } from './routes.js';
 import { ShowScripts } from './scripts.js';
 import { GONE_RETENTION_MS, SeatsService } from './service.js';
+import { seatShortcuts } from './shortcuts.js';
 
 /** Show ids are listed again this often for the loops (a new show is looked after within it). */
 const SHOW_LIST_REFRESH_MS = 5_000;
@@ -74,6 +75,7 @@ export const seats = defineCapability({
       repository,
       durable,
       routes: (app) => seatRoutes(app, deps),
+      shortcuts: seatShortcuts(service, deps),
       loops: [
         {
           // Expiry: every instance, safe concurrently (each hold is expired by one script run).
