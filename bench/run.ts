@@ -18,6 +18,8 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '5' },
     compare: { type: 'boolean', default: false },
     seeds: { type: 'string' },
+    // Only the paths whose name contains this (e.g. --paths seats); every path by default.
+    paths: { type: 'string', default: '' },
   },
 });
 const seconds = Number(values.seconds);
@@ -203,17 +205,21 @@ if (values.compare) {
   const rows = await compare({ redisUrl: env('BENCH_REDIS_URL'), databaseUrl: env('BENCH_DATABASE_URL'), seconds, connections });
   console.log(`\n${new Date().toISOString()}: ${connections} connections, ${seconds} s closed loop per design\n`);
   console.log(formatCompare(rows));
+  const { compareSeats, formatSeatsCompare } = await import('./seats-compare.js');
+  const seatRows = await compareSeats({ redisUrl: env('BENCH_REDIS_URL'), databaseUrl: env('BENCH_DATABASE_URL'), seconds, connections });
+  console.log(`\nseats: ${connections} connections, ${seconds} s closed loop per design\n\n${formatSeatsCompare(seatRows)}`);
   process.exit(0);
 }
 
 const bare = await startProcess(['--import', 'tsx', 'bench/bare-server.ts'], {}, '/');
+const floodgatePrefix = `fgbench:${randomBytes(3).toString('hex')}`;
 const server = await startProcess(
   ['bin/floodgate.js', 'serve', '--drain-seconds', '0'],
   {
     REDIS_URL: env('BENCH_REDIS_URL'),
     DATABASE_URL: env('BENCH_DATABASE_URL'),
     FLOODGATE_ADMIN_TOKEN: adminToken,
-    FLOODGATE_REDIS_PREFIX: `fgbench:${randomBytes(3).toString('hex')}`,
+    FLOODGATE_REDIS_PREFIX: floodgatePrefix,
     LOG_LEVEL: 'warn',
   },
   '/readyz',
@@ -229,8 +235,15 @@ floodgateWatch = { server: [floodgateProcesses[0]!], redis: [floodgateProcesses[
 bareWatch = { server: [{ pid: bare.child.pid! }], background: floodgateProcesses };
 const rows: Row[] = [];
 const ratios: number[][] = [];
+const { seatMeasures, seatRedisCost, formatRedisCost } = await import('./seats-measures.js');
+const seatContext = { adminToken, seconds, redisUrl: env('BENCH_REDIS_URL'), prefix: floodgatePrefix, watch: floodgateWatch, barePost };
+let seatCost = '';
 try {
-  const measures = [...(await waitingRoomMeasures(server.origin)), ...(await claimMeasures(server.origin))];
+  const measures = [
+    ...(await waitingRoomMeasures(server.origin)),
+    ...(await claimMeasures(server.origin)),
+    ...(await seatMeasures(server.origin, seatContext)),
+  ].filter((m) => m.path.includes(values.paths));
   const cases = connectionCounts.flatMap((connections) => measures.map((measure) => ({ measure, connections })));
   const runs = cases.map(() => ({ result: [] as LoadResult[], calibration: [] as LoadResult[] }));
   // Interleaved rounds: this machine's speed drifts by tens of percent over a minute, so each
@@ -260,6 +273,7 @@ try {
       roundRatios: ratios[i]!,
     });
   });
+  seatCost = formatRedisCost(await seatRedisCost(server.origin, seatContext));
 } finally {
   await Promise.all([bare.stop(), server.stop()]);
 }
@@ -278,4 +292,5 @@ console.log(
   `\nbulk persistence: ${bulkMedian.total} claims in ${bulkMedian.ms} ms (median of ${bulk.map((b) => b.ms).join(', ')} ms; ` +
     `batches of ${bulkMedian.batchSize}, ${bulkMedian.parallel} in parallel, ${bulkMedian.rowsPerSecond} rows/s)`,
 );
+console.log(`\nseats: Redis time per best-available hold (1-6 seats) on a 100,000-seat venue, INFO commandstats:\n\n${seatCost}`);
 console.log(`\n${JSON.stringify({ connections: connectionCounts, seconds, rounds, rows, bulk }, null, 2)}`);

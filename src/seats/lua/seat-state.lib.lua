@@ -93,7 +93,10 @@ function State:setRow(r, row)
   self.rowCache[r] = row
   self.rowDirty[r] = true
   local byte = string.char(RUN_BASE + math.min(longestRun(row), RUN_CAP))
-  self.runsCache['*'] = setByte(self:runsOf('*'), r, byte)
+  local all = self:runsOf('*')
+  -- Most changes leave the row's longest free run as it was: then the summaries stay untouched.
+  if string.sub(all, r, r) == byte then return end
+  self.runsCache['*'] = setByte(all, r, byte)
   self.runsDirty['*'] = true
   local m = self:meta(r)
   local field = 'c:' .. m.cat
