@@ -267,11 +267,17 @@ export async function seatsOnSaleScenario(admin: AdminClient, options: SeatsOpti
       return { free: show?.free ?? 0, held: show?.held ?? 0, sold: show?.sold ?? 0 };
     },
     async audit() {
-      // Abandoned holds whose deadline came after the last sample are checked on a map read now.
-      await new Promise((resolve) => setTimeout(resolve, 1_100));
-      const final = (await admin.must('GET', `${base}/seats`)) as SeatMap;
-      checkReleases(final);
-      lastMap = final;
+      // The run may end before the last abandoned holds expire: keep sampling (counts and maps,
+      // once a second) until every abandoned hold's deadline has passed and been checked.
+      const lastDeadline = Math.max(0, ...holds.filter((h) => h.abandoned).map((h) => h.expiresAt + 2_000));
+      for (;;) {
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        const [{ body: show }, map] = await Promise.all([admin.call('GET', base), admin.must('GET', `${base}/seats`) as Promise<SeatMap>]);
+        if (show && typeof show.free === 'number') samples.push({ free: show.free, held: show.held, sold: show.sold });
+        checkReleases(map);
+        lastMap = map;
+        if (Date.parse(map.at) > lastDeadline) break;
+      }
       const checks: Check[] = [];
       // Two holds of one seat: the later one may only have been decided after the earlier ended
       // (never, if it was booked; at its expiry, if it was abandoned). A violation is counted only
