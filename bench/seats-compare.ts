@@ -15,6 +15,9 @@ interface Row {
   design: string;
   perSecond: number;
   p99Ms: number;
+  /** Everyone asking for one seat (all refused but the first), closed loop: answers/s and p99. */
+  oneSeatPerSecond: number;
+  oneSeatP99Ms: number;
   errors: number;
   oneSeatWinners: number;
   pairsDoubleHeld: number;
@@ -100,16 +103,37 @@ export async function compareSeats(options: {
         userPrefix: 'u',
         watch: {},
       } satisfies SeatLoadJob);
+      // contention: every request for the same seat of another show (seed 003's load, closed loop)
+      const contended = await arenaShow(server.origin, token, `${venueId}-s`, 100);
+      const oneSeat = await runWorkerProcess<LoadResult>(new URL('./seats-load-worker.ts', import.meta.url), {
+        origin: server.origin,
+        connections: options.connections,
+        seconds: options.seconds,
+        kind: 'chosen',
+        seat: 'S1-1-50',
+        showId: contended,
+        apiKey,
+        userPrefix: 'c',
+        watch: {},
+      } satisfies SeatLoadJob);
       rows.push({
         design: d.design,
         perSecond: load.perSecond,
         p99Ms: load.p99Ms,
-        errors: load.errors + one.filter((r) => r.status >= 500).length + pairs.filter((r) => r.status >= 500).length,
+        oneSeatPerSecond: oneSeat.perSecond,
+        oneSeatP99Ms: oneSeat.p99Ms,
+        // refusals (409) are the expected answers of the contended run: only 5xx count there
+        errors:
+          load.errors +
+          (oneSeat.statuses['500'] ?? 0) +
+          (oneSeat.statuses['503'] ?? 0) +
+          one.filter((r) => r.status >= 500).length +
+          pairs.filter((r) => r.status >= 500).length,
         oneSeatWinners: one.filter((r) => r.status === 201).length,
         pairsDoubleHeld: pairSeats.length - new Set(pairSeats).size,
       });
       console.error(
-        `${d.design}: ${load.perSecond} holds/s, p99 ${load.p99Ms} ms, one seat: ${rows.at(-1)!.oneSeatWinners} winners of 2,000, pairs: ${rows.at(-1)!.pairsDoubleHeld} seats held twice`,
+        `${d.design}: ${load.perSecond} holds/s, p99 ${load.p99Ms} ms; one seat contended: ${oneSeat.perSecond}/s, p99 ${oneSeat.p99Ms} ms; one seat: ${rows.at(-1)!.oneSeatWinners} winners of 2,000, pairs: ${rows.at(-1)!.pairsDoubleHeld} seats held twice`,
       );
     } finally {
       await server.stop();
@@ -121,13 +145,13 @@ export async function compareSeats(options: {
 export function formatSeatsCompare(rows: Row[]): string {
   const floodgate = rows.find((r) => r.design === 'floodgate')!;
   const lines = [
-    '| design | holds/s (closed loop, distinct seats) | p99 ms | errors | 2,000 buyers for one seat: 201s | overlapping pairs: seats held twice | correct | Floodgate ÷ design |',
-    '|---|---:|---:|---:|---:|---:|---|---:|',
+    '| design | holds/s (closed loop, distinct seats) | p99 ms | one seat, everyone at once: answers/s | p99 ms | errors (5xx) | 2,000 buyers for one seat: 201s | overlapping pairs: seats held twice | correct | Floodgate ÷ design (distinct / one seat) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---|---:|',
   ];
   for (const r of rows) {
     const correct = r.oneSeatWinners === 1 && r.pairsDoubleHeld === 0 && r.errors === 0 ? 'PASS' : 'FAIL';
     lines.push(
-      `| ${r.design} | ${r.perSecond} | ${r.p99Ms.toFixed(1)} | ${r.errors} | ${r.oneSeatWinners} | ${r.pairsDoubleHeld} | ${correct} | ${(floodgate.perSecond / r.perSecond).toFixed(1)}x |`,
+      `| ${r.design} | ${r.perSecond} | ${r.p99Ms.toFixed(1)} | ${r.oneSeatPerSecond} | ${r.oneSeatP99Ms.toFixed(1)} | ${r.errors} | ${r.oneSeatWinners} | ${r.pairsDoubleHeld} | ${correct} | ${(floodgate.perSecond / r.perSecond).toFixed(1)}x / ${(floodgate.oneSeatPerSecond / r.oneSeatPerSecond).toFixed(1)}x |`,
     );
   }
   return lines.join('\n');

@@ -16,6 +16,8 @@ export interface SeatLoadJob {
   /** Users are `<prefix><i>`; chosen holds take seat i; best holds ask for `bestCount`. */
   userPrefix: string;
   bestCount?: number;
+  /** Chosen holds: every request asks for this one seat (seed 003's contention) instead of seat i. */
+  seat?: string;
   /** Confirms: request i confirms holdIds[i]. */
   holdIds?: string[];
   watch: Record<string, ProcessSource[]>;
@@ -49,7 +51,7 @@ const result = await closedLoop(
     }
     const body =
       job.kind === 'chosen'
-        ? { seats: [arenaSeat(i)], userId: `${job.userPrefix}${i}` }
+        ? { seats: [job.seat ?? arenaSeat(i)], userId: `${job.userPrefix}${i}` }
         : { best: { count: job.bestCount ?? 2 }, userId: `${job.userPrefix}${i}` };
     return { method: 'POST', path: holds, body: JSON.stringify(body), headers };
   },
