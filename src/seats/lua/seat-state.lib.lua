@@ -171,9 +171,25 @@ function State:flush()
     end
   end
   if #args > 0 then redis.call('HSET', self.kRows, unpack(args)) end
-  for field in pairs(self.runsDirty) do redis.call('HSET', self.kRuns, field, self.runsCache[field]) end
+  -- One command per key, not one per field: a call from Lua costs more than the work it does here.
+  local runs = {}
+  for field in pairs(self.runsDirty) do
+    runs[#runs + 1] = field
+    runs[#runs + 1] = self.runsCache[field]
+  end
+  if #runs > 0 then redis.call('HSET', self.kRuns, unpack(runs)) end
+  local fields = {}
   for field, n in pairs(self.counts) do
-    if n ~= 0 then redis.call('HINCRBY', self.kSt, field, n) end
+    if n ~= 0 then fields[#fields + 1] = field end
+  end
+  if #fields > 0 then
+    local current = redis.call('HMGET', self.kSt, unpack(fields))
+    local values = {}
+    for i, field in ipairs(fields) do
+      values[#values + 1] = field
+      values[#values + 1] = tonumber(current[i] or '0') + self.counts[field]
+    end
+    redis.call('HSET', self.kSt, unpack(values))
   end
   self.rowDirty, self.runsDirty, self.counts = {}, {}, {}
 end
