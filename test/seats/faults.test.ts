@@ -5,6 +5,7 @@ import { after, describe, it } from 'node:test';
 import { request } from 'undici';
 import { pooled } from '../claims/helpers.js';
 import { ADMIN_TOKEN, cliEnv, deletePrefix, eventually, startInstance, testPrefix, uniqueId } from '../helpers.js';
+import { TcpProxy } from '../tcp-proxy.js';
 import { confirm, createPartner, describeShow, hold, seatMap, simpleShow, statuses } from './helpers.js';
 
 type Queryable = { query: (sql: string, values: unknown[]) => Promise<{ rows: any[] }> };
@@ -185,6 +186,59 @@ describe('seats under faults: nothing confirmed is lost, no seat is sold twice',
       assert.equal(parked.rows[0].n, 0, 'no booking was refused by PostgreSQL');
     } finally {
       await instance.close();
+    }
+  });
+
+  it('PostgreSQL unreachable mid-confirms: 202 pending, booked once it is back', async () => {
+    const prefix = testPrefix();
+    prefixes.push(prefix);
+    const target = new URL(process.env.TEST_DATABASE_URL!);
+    const proxy = await new TcpProxy({ host: target.hostname, port: Number(target.port || 5432) }).start();
+    const instance = await startInstance({ redisPrefix: prefix, databaseUrl: proxy.url(process.env.TEST_DATABASE_URL!) });
+    try {
+      const { apiKey } = await createPartner(instance.app);
+      const { showId } = await simpleShow(instance.app);
+      const holds = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          hold(instance.app, showId, apiKey, { seats: [`A-${1 + Math.floor(i / 5)}-${1 + (i % 5)}`], userId: `u${i}` }),
+        ),
+      );
+      assert.ok(holds.every((h) => h.status === 201));
+      proxy.down();
+      const during = await Promise.all(holds.map((h, i) => confirm(instance.app, showId, h.body.holdId, apiKey, `k${i}`)));
+      for (const r of during) {
+        assert.equal(r.status, 202, JSON.stringify(r.body));
+        assert.equal(r.body.status, 'pending');
+      }
+      const read = await instance.app.inject({
+        url: `/v1/shows/${showId}/bookings/${during[0]!.body.bookingId}`,
+        headers: { 'x-api-key': apiKey },
+      });
+      assert.equal(read.statusCode, 200, read.body);
+      assert.equal(read.json().status, 'pending');
+      // the seats are sold meanwhile: nobody else gets them
+      assert.equal((await hold(instance.app, showId, apiKey, { seats: ['A-1-1'], userId: 'late' })).body.error.code, 'seats_unavailable');
+      proxy.up();
+      await eventually(
+        async () => {
+          const r = await instance.app.inject({
+            url: `/v1/shows/${showId}/bookings/${during[9]!.body.bookingId}`,
+            headers: { 'x-api-key': apiKey },
+          });
+          return r.statusCode === 200 && r.json().status === 'confirmed' ? true : undefined;
+        },
+        15_000,
+        250,
+      );
+      const stored = await bookedSeats(instance.ctx.infra.pool, showId);
+      for (const r of during) assert.ok(stored.bookings.has(r.body.bookingId), 'every accepted booking is stored');
+      assert.equal(stored.seats.size, 10);
+      // a repeated confirm answers the committed booking
+      const again = await confirm(instance.app, showId, holds[3]!.body.holdId, apiKey, 'k3');
+      assert.deepEqual([again.status, again.body.bookingId, again.body.status], [201, during[3]!.body.bookingId, 'confirmed']);
+    } finally {
+      await instance.close();
+      await proxy.close();
     }
   });
 });
