@@ -273,7 +273,7 @@ try {
       roundRatios: ratios[i]!,
     });
   });
-  seatCost = formatRedisCost(await seatRedisCost(server.origin, seatContext));
+  if (measures.some((m) => m.path.startsWith('seats:'))) seatCost = formatRedisCost(await seatRedisCost(server.origin, seatContext));
 } finally {
   await Promise.all([bare.stop(), server.stop()]);
 }
@@ -292,5 +292,6 @@ console.log(
   `\nbulk persistence: ${bulkMedian.total} claims in ${bulkMedian.ms} ms (median of ${bulk.map((b) => b.ms).join(', ')} ms; ` +
     `batches of ${bulkMedian.batchSize}, ${bulkMedian.parallel} in parallel, ${bulkMedian.rowsPerSecond} rows/s)`,
 );
-console.log(`\nseats: Redis time per best-available hold (1-6 seats) on a 100,000-seat venue, INFO commandstats:\n\n${seatCost}`);
+if (seatCost)
+  console.log(`\nseats: Redis time per best-available hold (1-6 seats) on a 100,000-seat venue, INFO commandstats:\n\n${seatCost}`);
 console.log(`\n${JSON.stringify({ connections: connectionCounts, seconds, rounds, rows, bulk }, null, 2)}`);
