@@ -18,6 +18,8 @@ export interface SeatLoadJob {
   bestCount?: number;
   /** Chosen holds: every request asks for this one seat (seed 003's contention) instead of seat i. */
   seat?: string;
+  /** Extra request headers (e.g. a content type the hold shortcut hands to the route, for an A/B). */
+  headers?: Record<string, string>;
   /** Confirms: request i confirms holdIds[i]. */
   holdIds?: string[];
   watch: Record<string, ProcessSource[]>;
@@ -38,7 +40,7 @@ async function group(name: string, sources: ProcessSource[]): Promise<ProcessGro
 const job = await workerInput<SeatLoadJob>();
 const cpu = await Promise.all(Object.entries(job.watch).map(([name, sources]) => group(name, sources)));
 const holds = `/v1/shows/${job.showId}/holds`;
-const headers = { 'x-api-key': job.apiKey };
+const headers = { 'x-api-key': job.apiKey, ...job.headers };
 const result = await closedLoop(
   job.origin,
   (i) => {
