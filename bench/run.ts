@@ -21,6 +21,8 @@ const { values } = parseArgs({
     // --ab <dir>: entry, poll and claims on the build in <dir> and on this one, alternated (bench/ab.ts)
     ab: { type: 'string' },
     seeds: { type: 'string' },
+    // Only the paths whose name contains this (e.g. --paths seats); every path by default.
+    paths: { type: 'string', default: '' },
   },
 });
 const seconds = Number(values.seconds);
@@ -112,7 +114,7 @@ interface Measure {
   run(origin: string, round: number, connections: number): Promise<LoadResult>;
   calibration(bareOrigin: string, round: number, connections: number): Promise<LoadResult>;
   /** The same request for wrk (1 thread, 64 connections), on Floodgate and on the bare server. */
-  wrk: { floodgate: WrkRequest; bare: WrkRequest };
+  wrk?: { floodgate: WrkRequest; bare: WrkRequest };
 }
 
 type WrkRequest = Omit<WrkJob, 'origin' | 'seconds'>;
@@ -241,17 +243,21 @@ if (values.compare) {
   const rows = await compare({ redisUrl: env('BENCH_REDIS_URL'), databaseUrl: env('BENCH_DATABASE_URL'), seconds, connections });
   console.log(`\n${new Date().toISOString()}: ${connections} connections, ${seconds} s closed loop per design\n`);
   console.log(formatCompare(rows));
+  const { compareSeats, formatSeatsCompare } = await import('./seats-compare.js');
+  const seatRows = await compareSeats({ redisUrl: env('BENCH_REDIS_URL'), databaseUrl: env('BENCH_DATABASE_URL'), seconds, connections });
+  console.log(`\nseats: ${connections} connections, ${seconds} s closed loop per design\n\n${formatSeatsCompare(seatRows)}`);
   process.exit(0);
 }
 
 const bare = await startProcess(['--import', 'tsx', 'bench/bare-server.ts'], {}, '/');
+const floodgatePrefix = `fgbench:${randomBytes(3).toString('hex')}`;
 const server = await startProcess(
   ['bin/floodgate.js', 'serve', '--drain-seconds', '0'],
   {
     REDIS_URL: env('BENCH_REDIS_URL'),
     DATABASE_URL: env('BENCH_DATABASE_URL'),
     FLOODGATE_ADMIN_TOKEN: adminToken,
-    FLOODGATE_REDIS_PREFIX: `fgbench:${randomBytes(3).toString('hex')}`,
+    FLOODGATE_REDIS_PREFIX: floodgatePrefix,
     LOG_LEVEL: 'warn',
   },
   '/readyz',
@@ -270,8 +276,15 @@ const ratios: number[][] = [];
 /** wrk's rounds per path (each: bare, Floodgate, bare). */
 const WRK_ROUNDS = 3;
 const wrkRows: Array<{ path: string; result: WrkResult; bare: WrkResult; ratio: number; roundRatios: number[] }> = [];
+const { seatMeasures, seatRedisCost, formatRedisCost } = await import('./seats-measures.js');
+const seatContext = { adminToken, seconds, redisUrl: env('BENCH_REDIS_URL'), prefix: floodgatePrefix, watch: floodgateWatch, barePost };
+let seatCost = '';
 try {
-  const measures = [...(await waitingRoomMeasures(server.origin)), ...(await claimMeasures(server.origin))];
+  const measures: Measure[] = [
+    ...(await waitingRoomMeasures(server.origin)),
+    ...(await claimMeasures(server.origin)),
+    ...(await seatMeasures(server.origin, seatContext)),
+  ].filter((m) => m.path.includes(values.paths));
   const cases = connectionCounts.flatMap((connections) => measures.map((measure) => ({ measure, connections })));
   const runs = cases.map(() => ({ result: [] as LoadResult[], calibration: [] as LoadResult[] }));
   // Interleaved rounds: this machine's speed drifts by tens of percent over a minute, so each
@@ -293,13 +306,14 @@ try {
   }
   // The same paths with wrk: bare, Floodgate, bare, in rounds; the ratio against the mean of the two.
   for (const measure of measures) {
+    if (!measure.wrk) continue;
     const ratios: number[] = [];
     const results: WrkResult[] = [];
     const bares: WrkResult[] = [];
     for (let round = 0; round < WRK_ROUNDS; round++) {
-      const before = await wrk({ origin: bare.origin, seconds, ...measure.wrk.bare });
-      const result = await wrk({ origin: server.origin, seconds, ...measure.wrk.floodgate });
-      const after = await wrk({ origin: bare.origin, seconds, ...measure.wrk.bare });
+      const before = await wrk({ origin: bare.origin, seconds, ...measure.wrk!.bare });
+      const result = await wrk({ origin: server.origin, seconds, ...measure.wrk!.floodgate });
+      const after = await wrk({ origin: bare.origin, seconds, ...measure.wrk!.bare });
       results.push(result);
       bares.push(before, after);
       ratios.push(result.perSecond / ((before.perSecond + after.perSecond) / 2));
@@ -320,6 +334,7 @@ try {
       roundRatios: ratios[i]!,
     });
   });
+  if (measures.some((m) => m.path.startsWith('seats:'))) seatCost = formatRedisCost(await seatRedisCost(server.origin, seatContext));
 } finally {
   await Promise.all([bare.stop(), server.stop()]);
 }
@@ -348,4 +363,6 @@ console.log(
   `\nbulk persistence: ${bulkMedian.total} claims in ${bulkMedian.ms} ms (median of ${bulk.map((b) => b.ms).join(', ')} ms; ` +
     `batches of ${bulkMedian.batchSize}, ${bulkMedian.parallel} in parallel, ${bulkMedian.rowsPerSecond} rows/s)`,
 );
+if (seatCost)
+  console.log(`\nseats: Redis time per best-available hold (1-6 seats) on a 100,000-seat venue, INFO commandstats:\n\n${seatCost}`);
 console.log(`\n${JSON.stringify({ connections: connectionCounts, seconds, rounds, rows, wrk: wrkRows, bulk }, null, 2)}`);

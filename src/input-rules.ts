@@ -31,6 +31,7 @@ export const TICKET_ID_SEGMENT = `${TICKET_NO_SEGMENT}\\.${TICKET_MAC_SEGMENT}`;
 export const PATH_PARAMETERS: Readonly<Record<string, string>> = {
   roomId: ID_SEGMENT,
   campaignId: ID_SEGMENT,
+  showId: ID_SEGMENT,
   ticketId: TICKET_ID_SEGMENT,
 };
 

@@ -10,8 +10,8 @@ export const CLAIM_ERRORS = defineErrors({
   already_redeemed: { kind: 'conflict', message: 'This claim was already redeemed' },
   sold_out: { kind: 'gone', message: 'Sold out' },
   closed: { kind: 'gone', message: 'The campaign is closed' },
-  not_open: { kind: 'too_early', message: 'The campaign is not open yet' },
-  rebuilding: { kind: 'unavailable', message: 'The campaign is being restored; retry shortly', retryAfterSeconds: 2 },
+  not_open: { kind: 'too_early', message: 'Not open yet' },
+  rebuilding: { kind: 'unavailable', message: 'Being restored; retry shortly', retryAfterSeconds: 2 },
 });
 
 export type ClaimErrorCode = keyof typeof CLAIM_ERRORS;

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { COMMON_OPTIONS, integerOption, numberOption, parseOptions } from '../cli/args.js';
+import { COMMON_OPTIONS, integerOption, parseOptions } from '../cli/args.js';
 import { firstLine, OperationalError, UsageError } from '../cli/errors.js';
 import { AdminClient } from './admin-client.js';
 import { type Check, check } from './audit.js';
@@ -9,10 +9,13 @@ import { fileScenario } from './file-scenario.js';
 import { progressLine, summaryLines } from './progress.js';
 import { buildReport, writeReport } from './report.js';
 import { run } from './runner.js';
-import { claimsScenario, type PreparedScenario, waitingRoomScenario } from './scenarios.js';
+import type { OptionValues } from './scenario-definition.js';
+import { SCENARIOS } from './scenario-list.js';
+import type { PreparedScenario } from './scenarios.js';
 import { formatStage, parseStage, type Stage } from './stages.js';
 
-const OPTIONS = {
+/** Options of every run; each scenario adds its own (scenario-list.ts). */
+const RUN_OPTIONS = {
   ...COMMON_OPTIONS,
   target: { type: 'string' },
   scenario: { type: 'string' },
@@ -26,18 +29,8 @@ const OPTIONS = {
   report: { type: 'string' },
   keep: { type: 'boolean' },
   quiet: { type: 'boolean' },
-  room: { type: 'string' },
-  'admit-per-second': { type: 'string' },
-  'max-active': { type: 'string' },
-  'session-seconds': { type: 'string' },
-  'hold-ms': { type: 'string' },
-  campaign: { type: 'string' },
-  'api-key': { type: 'string' },
-  stock: { type: 'string' },
-  'per-user-limit': { type: 'string' },
-  users: { type: 'string' },
-  'repeat-share': { type: 'string' },
 } as const;
+const OPTIONS = { ...Object.assign({}, ...SCENARIOS.map((s) => s.options)), ...RUN_OPTIONS } as typeof RUN_OPTIONS;
 
 /** The exit status of a run stopped by Ctrl-C (128 + SIGINT), as shells report it. */
 const INTERRUPTED = 130;
@@ -81,7 +74,7 @@ export async function loadtestCommand(argv: string[]): Promise<number> {
   const targetText = values.target ?? process.env.FLOODGATE_URL;
   if (!targetText) throw new UsageError('missing --target (or FLOODGATE_URL): the URL of the Floodgate to load');
   const target = url('target', targetText, ['http:', 'https:']);
-  if (!values.scenario) throw new UsageError('missing --scenario: waiting-room, claims, or a JSON file of steps');
+  if (!values.scenario) throw new UsageError(`missing --scenario: ${SCENARIOS.map((d) => d.name).join(', ')}, or a JSON file of steps`);
   if (!values.stage?.length) throw new UsageError('missing --stage: at least one, e.g. --stage 100/s:10s');
   const stages = values.stage.map(stage);
   const connections = integerOption('connections', values.connections, 256, 1, 100_000);
@@ -91,9 +84,9 @@ export async function loadtestCommand(argv: string[]): Promise<number> {
   if (values.report && !existsSync(dirname(values.report))) {
     throw new UsageError(`--report ${values.report}: the folder ${dirname(values.report)} does not exist`);
   }
-  const builtIn = values.scenario === 'waiting-room' || values.scenario === 'claims';
+  const builtIn = SCENARIOS.find((d) => d.name === values.scenario);
   const adminToken = values['admin-token'] ?? process.env.FLOODGATE_ADMIN_TOKEN;
-  if (builtIn && !adminToken) {
+  if (builtIn?.needsAdminToken && !adminToken) {
     throw new UsageError(
       `missing --admin-token (or FLOODGATE_ADMIN_TOKEN): the ${values.scenario} scenario sets up and reads its target with it`,
     );
@@ -145,7 +138,10 @@ export async function loadtestCommand(argv: string[]): Promise<number> {
 
     let audit: Check[];
     try {
-      audit = await scenario.audit(interrupt.signal);
+      audit = [
+        ...(await scenario.audit(interrupt.signal)),
+        ...(scenario.auditRun?.(result.recorder.summaries(), result.recorder.dropped) ?? []),
+      ];
     } catch (err) {
       audit = [check('the audit ran', false, err instanceof OperationalError ? err.message : firstLine(err))];
     }
@@ -167,43 +163,19 @@ export async function loadtestCommand(argv: string[]): Promise<number> {
 
 type Values = ReturnType<typeof parseOptions<typeof OPTIONS>>;
 
-/** Options that only one built-in scenario reads: given to another, they would be ignored in silence. */
-const SCENARIO_OPTIONS: Record<string, readonly (keyof typeof OPTIONS)[]> = {
-  'waiting-room': ['room', 'admit-per-second', 'max-active', 'session-seconds', 'hold-ms'],
-  claims: ['campaign', 'api-key', 'stock', 'per-user-limit', 'users', 'repeat-share', 'database-url'],
-};
-
-/** Checks the scenario's own options, then sets it up on the target (creating a room or campaign unless one is named). */
+/** Checks that no option of another scenario was given (it would be ignored in silence), then sets the scenario up. */
 async function prepare(values: Values, admin: AdminClient): Promise<PreparedScenario> {
-  for (const [scenario, names] of Object.entries(SCENARIO_OPTIONS)) {
-    if (scenario === values.scenario) continue;
-    const misplaced = names.find((name) => values[name] !== undefined);
-    if (misplaced) throw new UsageError(`--${misplaced} is an option of the ${scenario} scenario, not of ${values.scenario}`);
+  const chosen = SCENARIOS.find((d) => d.name === values.scenario);
+  const own = new Set(Object.keys(chosen?.options ?? {}));
+  const all = values as Record<string, unknown>;
+  for (const other of SCENARIOS) {
+    if (other === chosen) continue;
+    const misplaced = Object.keys(other.options).find((name) => !own.has(name) && all[name] !== undefined);
+    if (misplaced) throw new UsageError(`--${misplaced} is an option of the ${other.name} scenario, not of ${values.scenario}`);
   }
-  if (values.scenario === 'waiting-room') {
-    return waitingRoomScenario(admin, {
-      ...(values.room ? { roomId: values.room } : {}),
-      admitPerSecond: integerOption('admit-per-second', values['admit-per-second'], 1000, 1, 10_000_000),
-      maxActive: integerOption('max-active', values['max-active'], 1000, 1, 100_000_000),
-      sessionSeconds: integerOption('session-seconds', values['session-seconds'], 60, 1, 86_400),
-      holdMs: integerOption('hold-ms', values['hold-ms'], 0, 0, 3_600_000),
-    });
-  }
-  if (values.scenario === 'claims') {
-    const databaseUrl = values['database-url'] ?? process.env.DATABASE_URL;
-    if (databaseUrl) url('database-url', databaseUrl, ['postgres:', 'postgresql:']);
-    const options = {
-      stock: integerOption('stock', values.stock, 1000, 1, 1_000_000_000),
-      perUserLimit: integerOption('per-user-limit', values['per-user-limit'], 1, 1, 1_000_000),
-      users: integerOption('users', values.users, 0, 0, 1_000_000_000),
-      repeatShare: numberOption('repeat-share', values['repeat-share'], 0, 0, 1),
-    };
-    return claimsScenario(admin, {
-      ...(values.campaign ? { campaignId: values.campaign } : {}),
-      ...(values['api-key'] ? { apiKey: values['api-key'] } : {}),
-      ...(databaseUrl ? { databaseUrl } : {}),
-      ...options,
-    });
-  }
+  const databaseUrl = values['database-url'] ?? process.env.DATABASE_URL;
+  if (databaseUrl) url('database-url', databaseUrl, ['postgres:', 'postgresql:']);
+  if (chosen) return chosen.prepare(all as OptionValues, admin, databaseUrl);
+  if (values['database-url'] !== undefined) throw new UsageError('--database-url is read by the built-in scenarios only');
   return fileScenario(values.scenario!);
 }

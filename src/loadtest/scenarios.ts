@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { integerOption, numberOption } from '../cli/args.js';
 import { firstLine, postgresFailure, redactUrl } from '../cli/errors.js';
 import type { AdminClient } from './admin-client.js';
 import { admissionOrderViolations, type Check, check, figure, skip } from './audit.js';
 import { People } from './people.js';
+import type { Summary } from './recorder.js';
 import type { Flow, Scenario } from './runner.js';
+import { type ScenarioDefinition, stringValue } from './scenario-definition.js';
 
 export interface PreparedScenario extends Scenario {
   /**
@@ -12,6 +15,8 @@ export interface PreparedScenario extends Scenario {
    * aborted (Ctrl-C) it waits for nothing more: it checks what it can at once.
    */
   audit(interrupted?: AbortSignal): Promise<Check[]>;
+  /** Invariants of the run itself (latencies, answers), checked after audit(). */
+  auditRun?(summaries: readonly Summary[], dropped: number): Check[];
   describe(): Record<string, unknown>;
   /** What the scenario created on the target (archived or revoked at the end, unless --keep). */
   readonly created: Created[];
@@ -283,3 +288,53 @@ export async function claimsScenario(admin: AdminClient, options: ClaimsOptions)
     },
   };
 }
+
+// ── the definitions `floodgate loadtest` knows them by (scenario-list.ts) ───────────────────────
+
+export const waitingRoomDefinition: ScenarioDefinition = {
+  name: 'waiting-room',
+  options: {
+    room: { type: 'string' },
+    'admit-per-second': { type: 'string' },
+    'max-active': { type: 'string' },
+    'session-seconds': { type: 'string' },
+    'hold-ms': { type: 'string' },
+  },
+  needsAdminToken: true,
+  prepare: (values, admin) => {
+    const room = stringValue(values, 'room');
+    return waitingRoomScenario(admin, {
+      ...(room ? { roomId: room } : {}),
+      admitPerSecond: integerOption('admit-per-second', stringValue(values, 'admit-per-second'), 1000, 1, 10_000_000),
+      maxActive: integerOption('max-active', stringValue(values, 'max-active'), 1000, 1, 100_000_000),
+      sessionSeconds: integerOption('session-seconds', stringValue(values, 'session-seconds'), 60, 1, 86_400),
+      holdMs: integerOption('hold-ms', stringValue(values, 'hold-ms'), 0, 0, 3_600_000),
+    });
+  },
+};
+
+export const claimsDefinition: ScenarioDefinition = {
+  name: 'claims',
+  options: {
+    campaign: { type: 'string' },
+    'api-key': { type: 'string' },
+    stock: { type: 'string' },
+    'per-user-limit': { type: 'string' },
+    users: { type: 'string' },
+    'repeat-share': { type: 'string' },
+  },
+  needsAdminToken: true,
+  prepare: (values, admin, databaseUrl) => {
+    const campaign = stringValue(values, 'campaign');
+    const apiKey = stringValue(values, 'api-key');
+    return claimsScenario(admin, {
+      ...(campaign ? { campaignId: campaign } : {}),
+      ...(apiKey ? { apiKey } : {}),
+      ...(databaseUrl ? { databaseUrl } : {}),
+      stock: integerOption('stock', stringValue(values, 'stock'), 1000, 1, 1_000_000_000),
+      perUserLimit: integerOption('per-user-limit', stringValue(values, 'per-user-limit'), 1, 1, 1_000_000),
+      users: integerOption('users', stringValue(values, 'users'), 0, 0, 1_000_000_000),
+      repeatShare: numberOption('repeat-share', stringValue(values, 'repeat-share'), 0, 0, 1),
+    });
+  },
+};

@@ -10,7 +10,7 @@ export const ROOM_ERRORS = defineErrors({
     kind: 'conflict',
     message: 'A campaign, show or term refers to this room: archive the room instead, or delete them first',
   },
-  extension_limit: { kind: 'conflict', message: 'The session cannot be extended any more' },
+  extension_limit: { kind: 'conflict', message: 'No more extensions are allowed' },
   session_not_active: { kind: 'conflict', message: 'The session is not active' },
   identity_required: {
     kind: 'unauthenticated',

@@ -1,0 +1,106 @@
+import { defineCapability } from '../capability.js';
+import { DurableLog } from '../durable/log.js';
+import { Parking } from '../durable/parking.js';
+import { Rebuilds } from '../durable/rebuild.js';
+import { ShowDirectory } from './directory.js';
+import { SEAT_ERRORS } from './errors.js';
+import { showKeys } from './keys.js';
+import { decodeLogEntry, encodeLogEntry, SEAT_LOG_FIELD, type SeatLogEntry } from './log-entry.js';
+import { seatMetrics } from './metrics.js';
+import { BookingStore, SeatRepository } from './repository.js';
+import { seatRoutes } from './routes.js';
+import { ShowScripts } from './scripts.js';
+import { GONE_RETENTION_MS, SeatsService } from './service.js';
+import { seatShortcuts } from './shortcuts.js';
+
+/** Show ids are listed again this often for the loops (a new show is looked after within it). */
+const SHOW_LIST_REFRESH_MS = 5_000;
+/** Holds are looked for this often: none stays held much past its expiry. */
+const EXPIRE_EVERY_MS = 200;
+const SWEEP_EVERY_MS = 1_000;
+/** A show is looked after until this long after its sales closed (late confirms, webhooks). */
+const ACTIVE_AFTER_CLOSE_MS = GONE_RETENTION_MS + 3_600_000;
+
+/**
+ * Seat holds for shows: holds decided in one script per show (one hash tag), all or nothing,
+ * expiring on time; bookings answered 201 once committed in PostgreSQL (the durable pipeline),
+ * never a seat sold twice.
+ */
+export const seats = defineCapability({
+  name: 'seats',
+  errors: SEAT_ERRORS,
+  async create(infra) {
+    const repository = new SeatRepository(infra.pool);
+    const directory = new ShowDirectory(repository);
+    const metrics = seatMetrics(infra.metrics.registry);
+    const durable = new DurableLog<SeatLogEntry>({
+      capability: 'seats',
+      redis: infra.redis,
+      store: new BookingStore(repository, infra.outbox, (showId) => directory.get(showId)),
+      parking: new Parking(infra.pool),
+      log: infra.log,
+      logKey: (showId) => showKeys(infra.prefix, showId).log,
+      field: SEAT_LOG_FIELD,
+      decode: decodeLogEntry,
+      encode: encodeLogEntry,
+    });
+    durable.onBatch = (_size, lagsMs) => {
+      for (const ms of lagsMs) metrics.persistenceLag.observe(ms / 1000);
+    };
+    durable.onFailure = () => infra.metrics.dependencyErrors.inc({ dependency: 'postgres' });
+    const service = new SeatsService({
+      redis: infra.redis,
+      repository,
+      directory,
+      scripts: new ShowScripts(infra.redis, infra.prefix),
+      durable,
+      rebuilds: new Rebuilds(infra.redis, durable as DurableLog<unknown>, infra.log),
+      outbox: infra.outbox,
+      clock: infra.clock,
+      onHold: (show, result) => metrics.holds.inc({ show, result }),
+    });
+
+    let showIds: string[] = [];
+    let listedAt = 0;
+    const activeShows = async () => {
+      if (Date.now() - listedAt > SHOW_LIST_REFRESH_MS) {
+        showIds = await repository.listActiveShowIds(ACTIVE_AFTER_CLOSE_MS);
+        listedAt = Date.now();
+      }
+      return showIds;
+    };
+    const deps = { seats: service, partners: infra.partners, access: infra.access, admin: infra.admin };
+    return {
+      service,
+      repository,
+      durable,
+      routes: (app) => seatRoutes(app, deps),
+      shortcuts: seatShortcuts(service, deps),
+      loops: [
+        {
+          // Expiry: every instance, safe concurrently (each hold is expired by one script run).
+          name: 'seat-expiry',
+          everyMs: EXPIRE_EVERY_MS,
+          async step() {
+            metrics.expired.inc(await service.expireDue(await activeShows()));
+          },
+        },
+        {
+          // Recovery: what a dead writer (or a database outage) left in the shows' logs.
+          name: 'seat-sweeper',
+          everyMs: SWEEP_EVERY_MS,
+          async step() {
+            await durable.sweepAll(await activeShows());
+          },
+        },
+      ],
+      async gauges() {
+        metrics.pending.set(durable.backlog);
+      },
+      async close() {
+        await durable.flush().catch(() => {});
+        durable.stop();
+      },
+    };
+  },
+});
