@@ -73,6 +73,8 @@ export interface DeciderDeps {
   /** Observes each committed batch (metrics). */
   onBatch?(entries: number, actions: number, ms: number): void;
   now(): number;
+  /** How long a missing seq is waited for (VOID_AFTER_MS; tests of lost entries shorten it). */
+  voidAfterMs?: number;
 }
 
 type Decided =
@@ -114,8 +116,7 @@ export class TermDecider {
 
   /** Loads the term's state, then decides until stopped; throws FenceLost if it was taken over. */
   async run(): Promise<void> {
-    await this.load();
-    await this.deps.publish(this.termId, this.decided, []).catch(() => {});
+    await this.prepare();
     while (!this.stopped) {
       const progressed = await this.step();
       if (progressed) {
@@ -145,6 +146,12 @@ export class TermDecider {
     this.wakeUp?.();
   }
 
+  /** Loads the term's state (run() does; tests drive prepare() and step() themselves). */
+  async prepare(): Promise<void> {
+    await this.load();
+    await this.deps.publish(this.termId, this.decided, []).catch(() => {});
+  }
+
   private async load(): Promise<void> {
     const loaded = await this.deps.store.load(this.termId);
     if (loaded.decidedSeq !== this.decided) throw new FenceLost(this.termId);
@@ -170,7 +177,7 @@ export class TermDecider {
   }
 
   /** Reads what was committed after `decided` and decides its contiguous beginning; false when there was none. */
-  private async step(): Promise<boolean> {
+  async step(): Promise<boolean> {
     const { catalogVersion, rows } = await this.deps.store.pending(this.termId, this.decided, MAX_BATCH);
     if (catalogVersion !== this.catalogVersion) {
       this.applyCatalog(await this.deps.store.changedSince(this.termId, this.catalogVersion));
@@ -192,7 +199,7 @@ export class TermDecider {
     const missing = this.decided + 1;
     const now = this.deps.now();
     if (!this.gap || this.gap.seq !== missing) this.gap = { seq: missing, since: now };
-    if (now - this.gap.since < VOID_AFTER_MS) return false;
+    if (now - this.gap.since < (this.deps.voidAfterMs ?? VOID_AFTER_MS)) return false;
     const voided = await this.deps.store.voidSeqs(this.termId, this.fence, missing, nextCommitted - 1);
     this.deps.log.warn(
       { termId: this.termId, from: missing, to: nextCommitted - 1, voided },

@@ -24,7 +24,7 @@ export class Deciders {
 
   constructor(
     private readonly store: DecisionStore,
-    private readonly deciderDeps: DeciderDeps,
+    readonly deciderDeps: DeciderDeps,
     private readonly log: FastifyBaseLogger,
   ) {
     this.renewTimer = setInterval(() => void this.renew(), RENEW_EVERY_MS);
