@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import type { LoadResult } from './closed-loop.js';
+import { courseMeasures, coursesCompare, deciderSummary, formatCoursesCompare } from './courses.js';
 import type { CpuShare } from './cpu.js';
 import { type LoadJob, type ProcessSource, runLoadJob } from './load-job.js';
 import { bulkPersistence } from './persistence.js';
@@ -203,6 +204,9 @@ if (values.compare) {
   const rows = await compare({ redisUrl: env('BENCH_REDIS_URL'), databaseUrl: env('BENCH_DATABASE_URL'), seconds, connections });
   console.log(`\n${new Date().toISOString()}: ${connections} connections, ${seconds} s closed loop per design\n`);
   console.log(formatCompare(rows));
+  console.log(
+    `\n${formatCoursesCompare(await coursesCompare({ redisUrl: env('BENCH_REDIS_URL'), databaseUrl: env('BENCH_DATABASE_URL'), seconds, connections }))}`,
+  );
   process.exit(0);
 }
 
@@ -230,7 +234,11 @@ bareWatch = { server: [{ pid: bare.child.pid! }], background: floodgateProcesses
 const rows: Row[] = [];
 const ratios: number[][] = [];
 try {
-  const measures = [...(await waitingRoomMeasures(server.origin)), ...(await claimMeasures(server.origin))];
+  const measures = [
+    ...(await waitingRoomMeasures(server.origin)),
+    ...(await claimMeasures(server.origin)),
+    ...(await courseMeasures(server.origin, { adminToken, seconds, watch: floodgateWatch, calibration: barePost })),
+  ];
   const cases = connectionCounts.flatMap((connections) => measures.map((measure) => ({ measure, connections })));
   const runs = cases.map(() => ({ result: [] as LoadResult[], calibration: [] as LoadResult[] }));
   // Interleaved rounds: this machine's speed drifts by tens of percent over a minute, so each
@@ -278,4 +286,5 @@ console.log(
   `\nbulk persistence: ${bulkMedian.total} claims in ${bulkMedian.ms} ms (median of ${bulk.map((b) => b.ms).join(', ')} ms; ` +
     `batches of ${bulkMedian.batchSize}, ${bulkMedian.parallel} in parallel, ${bulkMedian.rowsPerSecond} rows/s)`,
 );
+console.log(`\n${await deciderSummary(env('BENCH_DATABASE_URL'))}`);
 console.log(`\n${JSON.stringify({ connections: connectionCounts, seconds, rounds, rows, bulk }, null, 2)}`);

@@ -3,10 +3,11 @@ import { AdminClient } from './admin-client.js';
 import { fileScenario } from './file-scenario.js';
 import { buildReport, type Report, writeReport } from './report.js';
 import { run } from './runner.js';
+import { COURSES_OPTIONS, COURSES_USAGE, coursesFromArgs } from './scenarios/courses-args.js';
 import { claimsScenario, type PreparedScenario, waitingRoomScenario } from './scenarios.js';
 import { parseStage, totalDurationMs } from './stages.js';
 
-export const LOADTEST_USAGE = `Usage: floodgate loadtest --target URL --scenario waiting-room|claims|<file.json> --stage RATE/s:DURATION ...
+export const LOADTEST_USAGE = `Usage: floodgate loadtest --target URL --scenario waiting-room|claims|courses|<file.json> --stage RATE/s:DURATION ...
 
   --stage 1000/s:10s --stage 5000/s:60s --stage 0/s:30s   constant arrival rate per stage (open model)
   --admin-token T        (or FLOODGATE_ADMIN_TOKEN) to create the room/campaign and read its state
@@ -18,6 +19,7 @@ export const LOADTEST_USAGE = `Usage: floodgate loadtest --target URL --scenario
   --report PATH          writes PATH.json and PATH.html
   waiting room:  --room ID | --admit-per-second N --max-active N --session-seconds N; --hold-ms N
   claims:        --campaign ID --api-key K | --stock N --per-user-limit N; --users N --repeat-share 0.1
+${COURSES_USAGE}
 Exit status: 0 when every audited invariant holds, 1 otherwise.`;
 
 function duration(text: string): number {
@@ -50,6 +52,7 @@ export async function loadtestCommand(argv: string[]): Promise<number> {
       users: { type: 'string', default: '0' },
       'repeat-share': { type: 'string', default: '0' },
       quiet: { type: 'boolean', default: false },
+      ...COURSES_OPTIONS,
     },
   });
   if (!values.target || !values.scenario || !values.stage?.length) {
@@ -78,6 +81,8 @@ export async function loadtestCommand(argv: string[]): Promise<number> {
       users: Number(values.users),
       repeatShare: Number(values['repeat-share']),
     });
+  } else if (values.scenario === 'courses') {
+    scenario = await coursesFromArgs(admin, values, values['database-url'] ?? process.env.DATABASE_URL);
   } else {
     scenario = fileScenario(values.scenario);
   }
