@@ -7,10 +7,15 @@ const WEB_DIR = new URL('../../web/', import.meta.url);
 const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-/** The student's registration page (/courses/:termId) and its script, read once at start. */
+const ASSETS: Record<string, string> = {
+  'courses.js': 'text/javascript; charset=utf-8',
+  'courses.css': 'text/css; charset=utf-8',
+};
+
+/** The student's registration page (/courses/:termId) and its assets, read once at start. */
 export function coursePages(app: FastifyInstance): void {
   const html = readFileSync(new URL('courses.html', WEB_DIR));
-  const script = readFileSync(new URL('courses.js', WEB_DIR));
+  const assets = new Map(Object.keys(ASSETS).map((name) => [name, readFileSync(new URL(name, WEB_DIR))]));
   app.get('/courses/:termId', { schema: { hide: true } }, async (_request, reply: FastifyReply) =>
     reply
       .type('text/html; charset=utf-8')
@@ -21,11 +26,9 @@ export function coursePages(app: FastifyInstance): void {
       .header('referrer-policy', 'no-referrer')
       .send(html),
   );
-  app.get('/courses/assets/courses.js', { schema: { hide: true } }, async (_request, reply: FastifyReply) =>
-    reply
-      .type('text/javascript; charset=utf-8')
-      .header('cache-control', 'public, max-age=300')
-      .header('x-content-type-options', 'nosniff')
-      .send(script),
-  );
+  for (const [name, type] of Object.entries(ASSETS)) {
+    app.get(`/courses/assets/${name}`, { schema: { hide: true } }, async (_request, reply: FastifyReply) =>
+      reply.type(type).header('cache-control', 'public, max-age=300').header('x-content-type-options', 'nosniff').send(assets.get(name)),
+    );
+  }
 }
