@@ -142,7 +142,18 @@
       const tr = document.createElement('tr');
       tr.dataset.course = c.courseId;
       const action = document.createElement('td');
-      action.append(button('Drop', () => addToCart({ drop: c.courseId }), inCart(c.courseId)));
+      action.append(
+        button('Drop', () => addToCart({ drop: c.courseId }), inCart(c.courseId)),
+        ' ',
+      );
+      // A swap drops this course only if the other one enrolls.
+      const other = document.createElement('select');
+      other.setAttribute('aria-label', `Swap ${c.courseId} for`);
+      other.append(new Option('swap for…', ''));
+      for (const id of catalogue.keys()) if (!enrolledIn(id)) other.append(new Option(id, id));
+      other.disabled = inCart(c.courseId);
+      other.addEventListener('change', () => other.value && addToCart({ swap: { drop: c.courseId, add: other.value } }));
+      action.append(other);
       tr.append(
         cell(`${c.courseId} · ${c.title}${c.promoted ? ' (from the waitlist)' : ''}`),
         cell(String(c.credits)),

@@ -80,13 +80,29 @@ describe('the student page in a real browser', () => {
     assert.match((await page.textContent('#waitlists'))!, /HIST200 · History: place 1/);
     await page.screenshot({ path: join(SHOTS, 'courses.png'), fullPage: true });
 
-    // a drop from the schedule: the waitlisted seat of History comes free for her when "first" leaves
-    await page.click('#schedule tr[data-course="BIO101"] button');
+    // a swap from the schedule: Biology for Chemistry, which clashed with it
+    await page.selectOption('#schedule tr[data-course="BIO101"] select', 'CHEM110');
     await page.click('#submit');
-    await page.waitForFunction(() => document.querySelector('#request-actions [data-outcome]')?.getAttribute('data-outcome') === 'dropped', null, {
-      timeout: 10_000,
-    });
-    await page.waitForFunction(() => !document.querySelector('#schedule tr[data-course="BIO101"]'));
+    await page.waitForFunction(
+      () => document.querySelector('#request-actions [data-outcome]')?.getAttribute('data-outcome') === 'enrolled',
+      null,
+      {
+        timeout: 10_000,
+      },
+    );
+    await page.waitForSelector('#schedule tr[data-course="CHEM110"]');
+    assert.equal(await page.locator('#schedule tr[data-course="BIO101"]').count(), 0);
+    // a drop: then the waitlisted seat of History comes free for her when "first" leaves
+    await page.click('#schedule tr[data-course="CHEM110"] button');
+    await page.click('#submit');
+    await page.waitForFunction(
+      () => document.querySelector('#request-actions [data-outcome]')?.getAttribute('data-outcome') === 'dropped',
+      null,
+      {
+        timeout: 10_000,
+      },
+    );
+    await page.waitForFunction(() => !document.querySelector('#schedule tr[data-course="CHEM110"]'));
     await register(instance.app, termId, apiKey, 'first', [{ drop: 'HIST200' }]);
     await page.reload();
     await page.waitForSelector('#schedule tr[data-course="HIST200"]', { timeout: 10_000 });
