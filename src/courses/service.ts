@@ -17,7 +17,7 @@ import {
 } from './domain/definitions.js';
 import { pollAfterMs } from './domain/polling.js';
 import { type Action, coursesOf } from './domain/types.js';
-import { termKeys as keysOf } from './keys.js';
+import { termKeys } from './keys.js';
 import { type AcceptedEntry, type EntryContent, encodeContent } from './log-entry.js';
 import type { CourseFill, CoursesRepository, Schedule, TermRecord } from './repository.js';
 import type { RequestIds } from './request-ids.js';
@@ -98,7 +98,7 @@ export class CoursesService {
     const record = await this.deps.repository.insertTerm(config);
     if (!record) throw new DomainError('term_exists');
     // Should this write be lost, the first request finds the counters missing and restores them.
-    await this.deps.redis.hset(keysOf(this.deps.prefix, record.id).st, { seq: 0, decided: 0, ready: 1 }).catch(() => {});
+    await this.deps.redis.hset(termKeys(this.deps.prefix, record.id).st, { seq: 0, decided: 0, ready: 1 }).catch(() => {});
     this.deps.catalog.setTerm(record);
     return record;
   }
@@ -273,7 +273,7 @@ export class CoursesService {
   }
 
   private async publishedDecision(termId: string, seq: number): Promise<PublishedDecision | null> {
-    const json = await this.deps.redis.hget(keysOf(this.deps.prefix, termId).res, String(seq));
+    const json = await this.deps.redis.hget(termKeys(this.deps.prefix, termId).res, String(seq));
     return json ? (JSON.parse(json) as PublishedDecision) : null;
   }
 
@@ -356,7 +356,7 @@ export class CoursesService {
   }
 
   private rebuildSteps(termId: string, options: { force?: boolean }): RebuildSteps {
-    const keys = keysOf(this.deps.prefix, termId);
+    const keys = termKeys(this.deps.prefix, termId);
     return {
       leaseKey: keys.rebuild,
       begin: async () => {
