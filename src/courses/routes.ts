@@ -44,6 +44,17 @@ export function courseRoutes(app: FastifyInstance, deps: CourseRouteDeps): void 
     },
   );
 
+  app.get(
+    '/v1/terms',
+    {
+      onRequest: admin.guard,
+      schema: { tags, response: { 200: { type: 'object', properties: { terms: { type: 'array', items: termResponse } } } } },
+    },
+    async () => ({
+      terms: await Promise.all((await courses.listTerms()).map(async (term) => termBody(term, await courses.progress(term.id)))),
+    }),
+  );
+
   app.get<{ Params: { termId: string } }>(
     '/v1/terms/:termId',
     { onRequest: admin.guard, schema: { tags, params: termParams, response: { 200: termResponse } } },

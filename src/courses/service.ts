@@ -103,6 +103,10 @@ export class CoursesService {
     return record;
   }
 
+  listTerms(): Promise<TermRecord[]> {
+    return this.deps.repository.listTerms();
+  }
+
   async term(termId: string): Promise<TermRecord> {
     const term = await this.deps.catalog.term(termId);
     if (!term) throw new DomainError('term_not_found');

@@ -57,6 +57,9 @@ describe('course registration rules, through the API', () => {
       students: ['eve'],
     });
     assert.deepEqual(outcomes(await register(instance.app, closed.termId, closed.apiKey, 'eve', [{ add: 'A' }])), ['rejected:closed']);
+    const listed = (await instance.app.inject({ url: '/v1/terms', headers: admin })).json().terms;
+    const mine = listed.find((t: { id: string }) => t.id === closed.termId);
+    assert.deepEqual([mine.accepted, mine.decided], [1, 1], 'the term list says how far each term is');
     await assertAudited(instance.ctx, termId);
   });
 
