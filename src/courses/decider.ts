@@ -72,6 +72,7 @@ export interface DeciderDeps {
   publish(termId: string, decided: number, results: ReadonlyArray<{ seq: number; json: string }>): Promise<void>;
   /** Observes each committed batch (metrics). */
   onBatch?(entries: number, actions: number, ms: number): void;
+  /** The time decisions are stamped with (webhooks). */
   now(): number;
   /** How long a missing seq is waited for (VOID_AFTER_MS; tests of lost entries shorten it). */
   voidAfterMs?: number;
@@ -97,8 +98,8 @@ export class TermDecider {
   private gap: { seq: number; since: number } | null = null;
   private wakeUp: (() => void) | null = null;
   private idleMs = IDLE_MIN_MS;
-  /** When it last decided something (for idling out). */
-  lastActiveAt: number;
+  /** When it last decided something (wall time, for idling out). */
+  lastActiveAt = Date.now();
 
   constructor(
     readonly termId: string,
@@ -107,7 +108,6 @@ export class TermDecider {
     private readonly deps: DeciderDeps,
   ) {
     this.decided = decidedSeq;
-    this.lastActiveAt = deps.now();
   }
 
   get decidedSeq(): number {
@@ -197,7 +197,8 @@ export class TermDecider {
   /** The next seq is missing while later ones are committed: wait for it, up to VOID_AFTER_MS. */
   private async waitForGap(nextCommitted: number): Promise<boolean> {
     const missing = this.decided + 1;
-    const now = this.deps.now();
+    // Wall time, like the sweeper's: the wait is for what other processes do meanwhile.
+    const now = Date.now();
     if (!this.gap || this.gap.seq !== missing) this.gap = { seq: missing, since: now };
     if (now - this.gap.since < (this.deps.voidAfterMs ?? VOID_AFTER_MS)) return false;
     const voided = await this.deps.store.voidSeqs(this.termId, this.fence, missing, nextCommitted - 1);
@@ -257,7 +258,7 @@ export class TermDecider {
     };
     await this.deps.store.commit(write);
     this.decided = toSeq;
-    this.lastActiveAt = decidedAt;
+    this.lastActiveAt = Date.now();
     this.deps.onBatch?.(batch.length, actions, performance.now() - started);
     await this.deps
       .publish(
