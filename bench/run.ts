@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import type { LoadResult } from './closed-loop.js';
+import { courseMeasures, coursesCompare, deciderSummary, formatCoursesCompare } from './courses.js';
 import type { CpuShare } from './cpu.js';
 import { type LoadJob, type ProcessSource, runLoadJob } from './load-job.js';
 import { bulkPersistence } from './persistence.js';
@@ -246,6 +247,9 @@ if (values.compare) {
   const { compareSeats, formatSeatsCompare } = await import('./seats-compare.js');
   const seatRows = await compareSeats({ redisUrl: env('BENCH_REDIS_URL'), databaseUrl: env('BENCH_DATABASE_URL'), seconds, connections });
   console.log(`\nseats: ${connections} connections, ${seconds} s closed loop per design\n\n${formatSeatsCompare(seatRows)}`);
+  console.log(
+    `\n${formatCoursesCompare(await coursesCompare({ redisUrl: env('BENCH_REDIS_URL'), databaseUrl: env('BENCH_DATABASE_URL'), seconds, connections }))}`,
+  );
   process.exit(0);
 }
 
@@ -284,6 +288,7 @@ try {
     ...(await waitingRoomMeasures(server.origin)),
     ...(await claimMeasures(server.origin)),
     ...(await seatMeasures(server.origin, seatContext)),
+    ...(await courseMeasures(server.origin, { adminToken, seconds, watch: floodgateWatch, calibration: barePost })),
   ].filter((m) => m.path.includes(values.paths));
   const cases = connectionCounts.flatMap((connections) => measures.map((measure) => ({ measure, connections })));
   const runs = cases.map(() => ({ result: [] as LoadResult[], calibration: [] as LoadResult[] }));
@@ -365,4 +370,5 @@ console.log(
 );
 if (seatCost)
   console.log(`\nseats: Redis time per best-available hold (1-6 seats) on a 100,000-seat venue, INFO commandstats:\n\n${seatCost}`);
+console.log(`\n${await deciderSummary(env('BENCH_DATABASE_URL'))}`);
 console.log(`\n${JSON.stringify({ connections: connectionCounts, seconds, rounds, rows, wrk: wrkRows, bulk }, null, 2)}`);

@@ -3,9 +3,10 @@
 // new folder and one line here.
 import type { CapabilityDefinition } from './capability.js';
 import { claims } from './claims/definition.js';
+import { courses } from './courses/definition.js';
 import { outbox } from './outbox/definition.js';
 import { partners } from './partners/definition.js';
 import { seats } from './seats/definition.js';
 import { waitingRoom } from './waiting-room/definition.js';
 
-export const CAPABILITIES: readonly CapabilityDefinition[] = [partners, outbox, waitingRoom, claims, seats];
+export const CAPABILITIES: readonly CapabilityDefinition[] = [partners, outbox, waitingRoom, claims, seats, courses];

@@ -33,6 +33,9 @@ export const PATH_PARAMETERS: Readonly<Record<string, string>> = {
   campaignId: ID_SEGMENT,
   showId: ID_SEGMENT,
   ticketId: TICKET_ID_SEGMENT,
+  termId: ID_SEGMENT,
+  /** Course requests' ids in their canonical form (courses/request-ids.ts); routes take any short string. */
+  requestId: '[1-9][0-9]{0,14}\\.[A-Za-z0-9_-]{22}',
 };
 
 export const idSchema = { type: 'string', pattern: ID_PATTERN } as const;

@@ -1,6 +1,7 @@
 // The built-in scenarios of `floodgate loadtest`, by capability. A capability's load scenarios
 // live in src/loadtest/scenarios/<capability>.ts and join with one line here.
 import type { ScenarioDefinition } from './scenario-definition.js';
+import { coursesDefinition } from './scenarios/courses-args.js';
 import { seatsOneSeatDefinition, seatsOnSaleDefinition } from './scenarios/seats.js';
 import { claimsDefinition, waitingRoomDefinition } from './scenarios.js';
 
@@ -9,4 +10,5 @@ export const SCENARIOS: readonly ScenarioDefinition[] = [
   claimsDefinition,
   seatsOneSeatDefinition,
   seatsOnSaleDefinition,
+  coursesDefinition,
 ];

@@ -159,7 +159,18 @@ describe('fuzz: every route of /openapi.json against hostile input', () => {
     });
     const campaign = await createCampaign(instance.app, { id: uniqueId('fz'), stock: 5 });
     const { apiKey, partnerId } = await createPartner(instance.app, 'fuzz');
+    const asAdmin = (url: string, payload: object) =>
+      instance.app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, payload });
+    const termId = uniqueId('fz');
+    assert.equal((await asAdmin('/v1/terms', { id: termId, name: 'Fuzz term', maxCredits: 18 })).statusCode, 201);
+    const course = { id: 'FZ101', title: 'Fuzzing', credits: 3, capacity: 5, meetings: [{ day: 'MON', start: '09:00', end: '10:15' }] };
+    assert.equal((await asAdmin(`/v1/terms/${termId}/courses`, { courses: [course] })).statusCode, 201);
+    assert.equal((await asAdmin(`/v1/terms/${termId}/students`, { students: [{ id: 'fuzz-student', group: 'A' }] })).statusCode, 201);
     const known = {
+      termId,
+      courseId: course.id,
+      studentId: 'fuzz-student',
+      requestId: '1.AAAAAAAAAAAAAAAAAAAAAA',
       roomId: room.id,
       campaignId: campaign.id,
       partnerId,

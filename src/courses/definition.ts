@@ -1,0 +1,131 @@
+import { defineCapability } from '../capability.js';
+import { DurableLog } from '../durable/log.js';
+import { Parking } from '../durable/parking.js';
+import { Rebuilds } from '../durable/rebuild.js';
+import { TermCatalog } from './catalog.js';
+import { TermCounters } from './counters.js';
+import { Deciders } from './deciders.js';
+import { DecisionStore } from './decision-store.js';
+import { COURSE_ERRORS } from './errors.js';
+import { termKeys } from './keys.js';
+import { decodeLogEntry, encodeLogEntry, REQUEST_LOG_FIELD } from './log-entry.js';
+import { courseMetrics } from './metrics.js';
+import { coursePages } from './page.js';
+import { CoursesRepository } from './repository.js';
+import { RequestIds } from './request-ids.js';
+import { courseRoutes } from './routes.js';
+import { TermScripts } from './scripts.js';
+import { CoursesService } from './service.js';
+import { courseShortcuts } from './shortcuts.js';
+
+/** Term ids are listed again this often for the sweeper (new terms are swept within it). */
+const TERM_LIST_REFRESH_MS = 5_000;
+const SWEEP_EVERY_MS = 1_000;
+/** How often each instance looks for terms that wait for a decider (a dead one is replaced within a lease plus this). */
+const TAKEOVER_EVERY_MS = 1_000;
+
+/**
+ * Course registration: requests queued in arrival order (durable before the 202), decided by one
+ * decider per term against every rule, in batches, never over-enrolled. See decider.ts.
+ */
+export const courses = defineCapability({
+  name: 'courses',
+  errors: COURSE_ERRORS,
+  async create(infra) {
+    const repository = new CoursesRepository(infra.pool);
+    const requestIds = new RequestIds(await infra.secret('course-request-id-hmac'));
+    const metrics = courseMetrics(infra.metrics.registry);
+    const scripts = new TermScripts(infra.redis, infra.prefix);
+    const durable = new DurableLog({
+      capability: 'courses',
+      redis: infra.redis,
+      store: repository,
+      parking: new Parking(infra.pool),
+      log: infra.log,
+      logKey: (termId) => termKeys(infra.prefix, termId).log,
+      field: REQUEST_LOG_FIELD,
+      decode: decodeLogEntry,
+      encode: encodeLogEntry,
+    });
+    durable.onFailure = () => infra.metrics.dependencyErrors.inc({ dependency: 'postgres' });
+    const store = new DecisionStore(infra.pool, infra.outbox);
+    const deciders = new Deciders(
+      store,
+      {
+        store,
+        log: infra.log,
+        requestId: (termId, seq, studentId) => requestIds.for(termId, seq, studentId),
+        publish: (termId, decided, results) => scripts.publish(termId, decided, results),
+        onBatch(entries, actions, ms) {
+          metrics.batchSize.observe(entries);
+          metrics.batchSeconds.observe(ms / 1000);
+          metrics.decidedActions.inc(actions);
+        },
+        now: () => infra.clock.now(),
+      },
+      infra.log,
+    );
+    const catalog = new TermCatalog(repository);
+    const service = new CoursesService({
+      redis: infra.redis,
+      prefix: infra.prefix,
+      repository,
+      scripts,
+      durable,
+      rebuilds: new Rebuilds(infra.redis, durable, infra.log),
+      requestIds,
+      clock: infra.clock,
+      webhookAllowPrivate: infra.config.webhookAllowPrivate,
+      catalog,
+      counters: new TermCounters(infra.redis, infra.prefix),
+      deciders,
+      onAccepted: (term, outcome) => metrics.accepted.inc({ term, outcome }),
+    });
+    const identity = { partners: infra.partners, access: infra.access, admin: infra.admin };
+
+    let termIds: string[] = [];
+    let listedAt = 0;
+    return {
+      service,
+      repository,
+      durable,
+      deciders,
+      store,
+      requestIds,
+      routes: (app) => {
+        courseRoutes(app, { courses: service, ...identity });
+        coursePages(app);
+      },
+      shortcuts: courseShortcuts(service, identity),
+      loops: [
+        {
+          // Recovery: what a dead instance (or a database outage) left in the terms' logs.
+          name: 'course-request-sweeper',
+          everyMs: SWEEP_EVERY_MS,
+          async step() {
+            if (Date.now() - listedAt > TERM_LIST_REFRESH_MS) {
+              termIds = await repository.listTermIds();
+              listedAt = Date.now();
+            }
+            await durable.sweepAll(termIds);
+          },
+        },
+        {
+          // Terms with requests and no live decider are taken over (one instance wins each lease).
+          name: 'course-deciders',
+          everyMs: TAKEOVER_EVERY_MS,
+          step: () => deciders.step(),
+        },
+      ],
+      async gauges() {
+        metrics.pending.set(durable.backlog);
+        metrics.deciders.set(deciders.count);
+      },
+      async close() {
+        await deciders.close();
+        await durable.flush().catch(() => {});
+        durable.stop();
+      },
+    };
+  },
+});
