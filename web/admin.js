@@ -123,6 +123,14 @@
       });
     }
 
+    /** A per-second count: zero in a second that was recorded without it, null in one that was not. */
+    count(name, xs) {
+      return xs.map((t) => {
+        const point = this.points.get(t);
+        return point ? (point[name] ?? 0) : null;
+      });
+    }
+
     /** Per-second increase of a running total (a drop, i.e. a restore, is unknown). */
     increase(name, xs) {
       const values = this.series(name, xs);
@@ -292,7 +300,7 @@
         id: 'chart-room-admission',
         lines: [
           { label: 'set', color: COLORS.gray, dash: [4, 4], data: (s, xs) => s.room.series('admitPerSecond', xs) },
-          { label: 'counted', color: COLORS.orange, data: (s, xs) => s.room.series('admitted', xs) },
+          { label: 'counted', color: COLORS.orange, data: (s, xs) => s.room.count('admitted', xs) },
           { label: 'observed (10 s)', color: COLORS.purple, data: (s, xs) => s.room.series('observedAdmitPerSecond', xs) },
         ],
       },
@@ -355,16 +363,16 @@
       {
         id: 'chart-campaign-claims',
         lines: [
-          { label: 'confirmed', color: COLORS.green, data: (s, xs) => s.campaign.series('confirmed', xs) },
-          { label: 'pending (202)', color: COLORS.orange, data: (s, xs) => s.campaign.series('pending', xs) },
+          { label: 'confirmed', color: COLORS.green, data: (s, xs) => s.campaign.count('claims.confirmed', xs) },
+          { label: 'pending (202)', color: COLORS.orange, data: (s, xs) => s.campaign.count('claims.pending', xs) },
         ],
       },
       {
         id: 'chart-campaign-rejections',
         lines: [
-          ...REJECTIONS.map(([name, label, color]) => ({ label, color, data: (s, xs) => s.campaign.series(name, xs) })),
-          { label: 'rate limited (429, all)', color: COLORS.pink, dash: [4, 4], data: (s, xs) => s.route.series('status.429', xs) },
-          { label: 'no room token (403, all)', color: COLORS.teal, dash: [4, 4], data: (s, xs) => s.route.series('status.403', xs) },
+          ...REJECTIONS.map(([name, label, color]) => ({ label, color, data: (s, xs) => s.campaign.count(`claims.${name}`, xs) })),
+          { label: 'rate limited (429, all)', color: COLORS.pink, dash: [4, 4], data: (s, xs) => s.route.count('status.429', xs) },
+          { label: 'no room token (403, all)', color: COLORS.teal, dash: [4, 4], data: (s, xs) => s.route.count('status.403', xs) },
         ],
       },
       {

@@ -98,7 +98,7 @@ export const claims = defineCapability({
         for (const { labels, value } of (await metrics.claims.get()).values) {
           const counts = byCampaign.get(String(labels.campaign)) ?? {};
           byCampaign.set(String(labels.campaign), counts);
-          counts[String(labels.result)] = value;
+          counts[`claims.${labels.result}`] = value;
         }
         const samples: EntitySample[] = [...byCampaign].map(([entity, counts]) => ({ kind: 'campaign', entity, counts }));
         const lag = distributionsBy((await metrics.persistenceLag.get()).values, () => 'all').get('all');

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import fc from 'fast-check';
 import type { Clock } from '../../src/clock.js';
 import { quantile } from '../../src/history/distribution.js';
 import { HISTORY_SECONDS, MINUTE_TTL_SECONDS, minuteKey } from '../../src/history/keys.js';
@@ -86,10 +87,13 @@ describe('the short history, merged across instances', () => {
     assert.equal(rooms.series.paused!.at(-1), 0);
 
     const campaigns = await history(b, `kind=campaign&entity=${campaign.id}&seconds=2`);
-    assert.equal(campaigns.series.confirmed!.at(-1), 4, 'the claims of both instances, summed');
-    assert.equal(campaigns.series.sold_out!.at(-1), 1);
+    assert.equal(campaigns.series['claims.confirmed']!.at(-1), 4, 'the claims of both instances, summed');
+    assert.equal(campaigns.series['claims.sold_out']!.at(-1), 1);
     assert.equal(campaigns.series.claimed!.at(-1), 4);
     assert.equal(campaigns.series.remaining!.at(-1), 0);
+    // Two different figures: claims in the log not yet known to be committed, and claims answered 202.
+    assert.equal(typeof campaigns.series.pending!.at(-1), 'number');
+    assert.equal(campaigns.series['claims.pending'], undefined);
 
     const routes = await history(a, `kind=route&entity=${encodeURIComponent('GET /v1/test-route')}&seconds=1`);
     assert.equal(routes.series['duration.count']![0], 100);
@@ -117,7 +121,7 @@ describe('the short history, merged across instances', () => {
     }
     const full = await history(c, `kind=campaign&entity=${campaign.id}`);
     assert.equal(full.timestamps.length, HISTORY_SECONDS);
-    assert.equal(sum(full.series.confirmed), 4);
+    assert.equal(sum(full.series['claims.confirmed']), 4);
     now += (HISTORY_SECONDS + 1) * 1000;
     const later = await history(c, `kind=campaign&entity=${campaign.id}`);
     assert.equal(later.timestamps.length, HISTORY_SECONDS);
@@ -136,7 +140,7 @@ describe('the short history, merged across instances', () => {
     const seen = await eventually(
       async () => {
         const h = await history(b, `kind=campaign&entity=${campaign.id}&seconds=30`);
-        return sum(h.series.confirmed) === 30 && h.series.claimed?.at(-1) === 30 ? h : undefined;
+        return sum(h.series['claims.confirmed']) === 30 && h.series.claimed?.at(-1) === 30 ? h : undefined;
       },
       8_000,
       500,
@@ -148,7 +152,7 @@ describe('the short history, merged across instances', () => {
     assert.equal(gaps, 0, `seconds without a sample: ${gaps}`);
     await new Promise((resolve) => setTimeout(resolve, 1_200));
     const again = await history(a, `kind=campaign&entity=${campaign.id}&seconds=30`);
-    assert.equal(sum(again.series.confirmed), 30, 'no claim counted twice');
+    assert.equal(sum(again.series['claims.confirmed']), 30, 'no claim counted twice');
   });
 
   it('GET /v1/history: the admin token, and bad input is a 400 with the error body', async () => {
@@ -176,6 +180,20 @@ describe('the short history, merged across instances', () => {
       assert.equal(res.statusCode, 400, `${query}: ${res.body}`);
       assert.equal(res.json().error.code, 'invalid_request', query);
     }
+    // Whatever the query holds: a 200 or a 4xx with the error body, never a 5xx.
+    const text = fc.oneof(
+      fc.string({ maxLength: 30 }),
+      fc.string({ unit: 'binary', maxLength: 10 }),
+      fc.constantFrom('room', 'GET /v1/x', '{', '}', '900', '0900', '1e2'),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.dictionary(fc.constantFrom('kind', 'entity', 'seconds', 'x'), text, { maxKeys: 4 }), async (query) => {
+        const res = await a!.app.inject({ url: `/v1/history?${new URLSearchParams(query)}`, headers: admin });
+        assert.ok(res.statusCode === 200 || (res.statusCode >= 400 && res.statusCode < 500), `${JSON.stringify(query)}: ${res.statusCode}`);
+        if (res.statusCode !== 200) assert.equal(typeof res.json().error.message, 'string');
+      }),
+      { numRuns: 200 },
+    );
     const unknown = await history(a!, 'kind=room&entity=nobody-here&seconds=900');
     assert.equal(unknown.timestamps.length, 900);
     assert.deepEqual(unknown.series, {});
