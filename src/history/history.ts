@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Distribution, EntitySample } from '../capability.js';
 import type { Clock } from '../clock.js';
@@ -109,11 +110,10 @@ export class History {
       const pipeline = redis.pipeline();
       let written = 0;
       if (shared && sample.values) {
-        const values: Record<string, number | null> = {};
-        for (const [name, value] of Object.entries(sample.values)) {
-          if (isSeriesName(name)) values[name] = value !== null && Number.isFinite(value) ? value : null;
-        }
-        pipeline.hsetnx(key, field.values(at), JSON.stringify(values));
+        const names = Object.keys(sample.values).filter(isSeriesName);
+        const set = nameSet(names);
+        pipeline.hsetnx(key, field.names(set), names.join(','));
+        pipeline.hsetnx(key, field.values(at, set), names.map((name) => encodeValue(sample.values![name]!)).join(','));
         written++;
       }
       for (const [name, total] of Object.entries(sample.counts ?? {})) {
@@ -175,6 +175,24 @@ export class History {
   }
 }
 
+/** A short name for a list of series names (the same list, the same name, on every instance). */
+const nameSets = new Map<string, string>();
+function nameSet(names: readonly string[]): string {
+  const joined = names.join(',');
+  let set = nameSets.get(joined);
+  if (!set) {
+    set = createHash('sha1').update(joined).digest('hex').slice(0, 8);
+    if (nameSets.size < 1_000) nameSets.set(joined, set);
+  }
+  return set;
+}
+
+/** A value as few characters as it needs: integers whole, others to six significant digits; null empty. */
+function encodeValue(value: number | null): string {
+  if (value === null || !Number.isFinite(value)) return '';
+  return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(6)));
+}
+
 /** Samples of one entity from several sources are one sample. */
 function merge(samples: readonly EntitySample[]): EntitySample[] {
   const byEntity = new Map<string, EntitySample>();
@@ -218,22 +236,33 @@ export function assemble(
     }
     return series;
   };
+  const nameSets = new Map<string, string[]>();
   for (const hash of hashes) {
     for (const [name, text] of Object.entries(hash)) {
       const parsed = parseField(name);
-      if (!parsed) continue;
+      if (parsed?.type === 'names') nameSets.set(parsed.set, text.split(','));
+    }
+  }
+  for (const hash of hashes) {
+    for (const [name, text] of Object.entries(hash)) {
+      const parsed = parseField(name);
+      if (!parsed || parsed.type === 'names') continue;
       const i = parsed.second - from;
       if (i < 0 || i >= n) continue;
       covered[i] = true;
       if (parsed.type === 'values') {
-        for (const [series, value] of Object.entries(parseValues(text))) seriesOf(values, series, () => null)[i] = value;
+        const names = nameSets.get(parsed.set) ?? [];
+        text.split(',').forEach((raw, k) => {
+          const series = names[k];
+          if (series && isSeriesName(series)) seriesOf(values, series, () => null)[i] = numberOrNull(raw);
+        });
       } else if (parsed.type === 'count') {
-        seriesOf(counts, parsed.name, () => null)[i] = Number(text);
+        seriesOf(counts, parsed.name, () => null)[i] = numberOrNull(text);
       } else {
         const perSecond = seriesOf<Map<number, number> | undefined>(buckets, parsed.name, () => undefined);
         const second = perSecond[i] ?? new Map<number, number>();
         perSecond[i] = second;
-        second.set(parsed.le, Number(text));
+        second.set(parsed.le, numberOrNull(text) ?? 0);
       }
     }
   }
@@ -255,16 +284,7 @@ export function assemble(
   return { kind, entity, from, to, timestamps, series: sorted };
 }
 
-function parseValues(text: string): Record<string, number | null> {
-  try {
-    const parsed = JSON.parse(text) as unknown;
-    if (typeof parsed !== 'object' || parsed === null) return {};
-    const result: Record<string, number | null> = {};
-    for (const [name, value] of Object.entries(parsed)) {
-      if (isSeriesName(name) && (value === null || typeof value === 'number')) result[name] = value;
-    }
-    return result;
-  } catch {
-    return {};
-  }
+function numberOrNull(text: string): number | null {
+  const value = text === '' ? Number.NaN : Number(text);
+  return Number.isFinite(value) ? value : null;
 }
