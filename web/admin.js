@@ -400,10 +400,9 @@
   const selected = { room: null, campaign: null };
   const views = { room: null, campaign: null };
 
-  function readHash() {
+  function hashSelection() {
     const params = new URLSearchParams(location.hash.slice(1));
-    selected.room = params.get('room');
-    selected.campaign = params.get('campaign');
+    return { room: params.get('room'), campaign: params.get('campaign') };
   }
 
   function writeHash() {
@@ -1086,7 +1085,16 @@
     for (const view of Object.values(views)) view?.refresh();
   });
 
-  readHash();
+  // A link or the history buttons change the address: the views follow it.
+  window.addEventListener('hashchange', () => {
+    const wanted = hashSelection();
+    for (const kind of ['room', 'campaign']) {
+      if (wanted[kind] && wanted[kind] !== selected[kind] && (kind === 'room' ? rooms : campaigns).some((e) => e.id === wanted[kind]))
+        select(kind, wanted[kind]);
+    }
+  });
+
+  Object.assign(selected, hashSelection());
   if (token) refresh();
   else signedOut();
 })();

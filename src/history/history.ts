@@ -113,7 +113,7 @@ export class History {
         const names = Object.keys(sample.values).filter(isSeriesName);
         const set = nameSet(names);
         pipeline.hsetnx(key, field.names(set), names.join(','));
-        pipeline.hsetnx(key, field.values(at, set), names.map((name) => encodeValue(sample.values![name]!)).join(','));
+        pipeline.hsetnx(key, field.values(at, set), names.map((name) => encodeValue(sample.values![name] ?? null)).join(','));
         written++;
       }
       for (const [name, total] of Object.entries(sample.counts ?? {})) {

@@ -251,6 +251,39 @@ describe('the admin dashboard in a real browser', () => {
     await close(page);
   });
 
+  it("Archive and Delete (asked twice) show the API's answer", async () => {
+    // The answer these requests get from this server (archiving may not exist here yet: a 404 then), learnt on a twin room.
+    const twin = await createRoom(instance.app, { id: uniqueId('twin'), admitPerSecond: 1, maxActive: 1, sessionSeconds: 60 });
+    const expected = async (method: 'POST' | 'DELETE', url: string, done: string) => {
+      const res = await instance.app.inject({ method, url, headers: admin });
+      return res.statusCode < 300 ? done : (res.json().error.message as string).replace(twin.id, '<id>');
+    };
+    const target = await createRoom(instance.app, { id: uniqueId('old'), admitPerSecond: 1, maxActive: 1, sessionSeconds: 60 });
+    const archived = await expected('POST', `/v1/rooms/${twin.id}/archive`, `Room <id> archived.`);
+    const page = await dashboard({ width: 1280, height: 900 });
+    await page.goto(`${origin}/admin#room=${target.id}&campaign=${campaign.id}`);
+    await page.locator('#room-view h3', { hasText: target.id }).waitFor();
+    const message = page.locator('#room-view .lifecycle-error');
+    await page.click('#room-view [data-lifecycle="archive"]');
+    await message.waitFor();
+    assert.equal(await message.textContent(), archived.replace('<id>', target.id));
+    if (archived.startsWith('Room')) return close(page); // archived: it left the list, and its view
+
+    const twin2 = await createRoom(instance.app, { id: uniqueId('twin'), admitPerSecond: 1, maxActive: 1, sessionSeconds: 60 });
+    const deleted = (await expected('DELETE', `/v1/rooms/${twin2.id}`, 'Room <id> deleted.')).replace(twin2.id, '<id>');
+    const remove = page.locator('#room-view [data-lifecycle="delete"]');
+    await remove.click();
+    assert.equal(await remove.textContent(), `Really delete ${target.id}?`);
+    assert.match((await message.textContent()) ?? '', /cannot be undone/);
+    await remove.click();
+    await page.waitForFunction(
+      (text) => document.querySelector('#room-view .lifecycle-error')?.textContent === text,
+      deleted.replace('<id>', target.id),
+      { timeout: 3_000 },
+    );
+    await close(page);
+  });
+
   it('on a phone (375 × 667): no horizontal scroll, and the actions are within reach', async () => {
     const page = await dashboard({ width: 375, height: 667 });
     await eventually(async () => ((await points(page, '#chart-room-queue')).points > 0 ? true : undefined));
