@@ -99,6 +99,34 @@ export interface Shortcut {
   handle(request: ShortcutRequest): ShortcutAnswer | typeof PASS | Promise<ShortcutAnswer | typeof PASS>;
 }
 
+/**
+ * One entity's figures at one instant, for the operators' short history (src/history/): every
+ * instance samples every second, and the dashboard charts the last 15 minutes.
+ */
+export interface EntitySample {
+  /** What the entity is (`room`, `campaign`): with `entity`, it names the history. */
+  readonly kind: string;
+  /** The entity's id (an operator-chosen id, src/input-rules.ts). */
+  readonly entity: string;
+  /**
+   * Figures every instance reads alike (from Redis): waiting, claimed… One reading stands for the
+   * second, whichever instance took it. Null: not known now (the entity is being restored).
+   */
+  readonly values?: Readonly<Record<string, number | null>>;
+  /**
+   * This instance's own running totals (its Prometheus counters, since it started): the history
+   * keeps their increase per second, summed over every instance.
+   */
+  readonly counts?: Readonly<Record<string, number>>;
+  /** This instance's own distributions (Prometheus histograms): merged bucket by bucket over instances, read as percentiles. */
+  readonly distributions?: Readonly<Record<string, Distribution>>;
+}
+
+/** A histogram as Prometheus holds it: observations at or below each upper bound (the last is +Infinity), since start. */
+export interface Distribution {
+  readonly buckets: ReadonlyArray<{ readonly le: number; readonly count: number }>;
+}
+
 /** What a capability yields once created. */
 export interface Capability {
   /** Registers its routes (and their schemas) on the app. */
@@ -107,6 +135,12 @@ export interface Capability {
   readonly loops?: readonly Loop[];
   /** Refreshes the gauges that are read at scrape time. */
   gauges?(): Promise<void>;
+  /**
+   * Its entities' figures now, for the short history (src/history/), asked once a second. With
+   * `shared` false another instance reads the shared `values` this second: give only this
+   * instance's `counts` and `distributions` (from memory, no I/O).
+   */
+  samples?(wanted: { shared: boolean }): Promise<readonly EntitySample[]>;
   /** Flushes its writers and stops its timers; called after the server stopped taking requests. */
   close?(): Promise<void>;
 }

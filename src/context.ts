@@ -8,6 +8,7 @@ import type { Capability, CapabilityDefinition, Infrastructure } from './capabil
 import { type Clock, systemClock } from './clock.js';
 import { type Config, redisTarget } from './config.js';
 import { createPool } from './db/pool.js';
+import { History } from './history/history.js';
 import { ErrorTable } from './http/errors.js';
 import { ClientLimiter } from './limits/client-limiter.js';
 import { Metrics } from './metrics/metrics.js';
@@ -26,6 +27,8 @@ export interface Context {
   /** The keys as last read (KeyRing reloads them: a rotation needs no restart). */
   readonly keystore: Keystore;
   readonly keys: KeyRing;
+  /** The short history of every room, campaign and route, for the dashboard (src/history/). */
+  readonly history: History;
   /** Every code a client can receive (common, capabilities', HTTP's), with its status. */
   readonly errors: ErrorTable;
   /** The capabilities, in the list's order. */
@@ -87,12 +90,23 @@ export async function openContext(config: Config, options: ContextOptions = {}):
     const definitions = options.capabilities ?? CAPABILITIES;
     const errors = new ErrorTable(definitions.map((d) => d.errors));
     for (const definition of definitions) created.push({ definition, capability: await definition.create(infra) });
+    const history = new History({
+      redis,
+      prefix: config.redisPrefix,
+      clock: infra.clock,
+      metrics,
+      log,
+      sources: created.flatMap(({ definition, capability }) =>
+        capability.samples ? [{ name: definition.name, samples: capability.samples.bind(capability) }] : [],
+      ),
+    });
     return {
       infra,
       get keystore() {
         return keyRing.current;
       },
       keys: keyRing,
+      history,
       errors,
       capabilities: created,
       get<C extends Capability>(definition: CapabilityDefinition<C>): C {

@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import { type Context, openContext } from './context.js';
 import { ensureDatabase, migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
+import { SAMPLE_CHECK_MS } from './history/history.js';
 import { buildApp } from './http/app.js';
 
 export interface ServeOptions {
@@ -52,5 +53,7 @@ export function startBackground(ctx: Context): Loops {
   for (const { capability } of ctx.capabilities) {
     for (const loop of capability.loops ?? []) loops.every(loop.name, loop.everyMs, () => loop.step());
   }
+  // Checked several times a second so that each wall-clock second is sampled early in it, once.
+  loops.every('history', SAMPLE_CHECK_MS, () => ctx.history.sample());
   return loops;
 }

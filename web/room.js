@@ -129,9 +129,21 @@
       if (t.state === 'waiting') schedule(t.pollAfterMs);
       else if (t.state === 'admitted' && !t.accessToken) poll();
     } catch (e) {
-      error(e.status === 404 ? 'This waiting room does not exist.' : 'Could not join the queue: retrying…');
-      if (e.status !== 404) setTimeout(join, 3000);
+      if (e.status === 404) return noSuchRoom();
+      error('Could not join the queue: retrying…');
+      setTimeout(join, 3000);
     }
+  }
+
+  /** A link to a room that does not exist: say only that, nothing about a queue. */
+  function noSuchRoom() {
+    $('app').setAttribute('aria-busy', 'false');
+    document.title = 'No such waiting room';
+    $('title').textContent = 'This waiting room does not exist';
+    $('lead').textContent = 'Check the link you followed, or go back to the site that sent you here.';
+    $('lead').hidden = false;
+    show(null);
+    error('');
   }
 
   $('rejoin').addEventListener('click', () => {

@@ -1,7 +1,9 @@
-import { defineCapability } from '../capability.js';
+import { defineCapability, type EntitySample } from '../capability.js';
 import { DurableLog } from '../durable/log.js';
 import { Parking } from '../durable/parking.js';
 import { Rebuilds } from '../durable/rebuild.js';
+import { distributionsBy } from '../history/distribution.js';
+import { execPipeline } from '../redis/pipeline.js';
 import { ClaimIds } from './claim-ids.js';
 import { CLAIM_ERRORS } from './errors.js';
 import { campaignKeys } from './keys.js';
@@ -87,6 +89,57 @@ export const claims = defineCapability({
       ],
       async gauges() {
         metrics.pending.set(durable.backlog);
+      },
+      // The dashboard's history (src/history/): each campaign's stock and persistence from Redis
+      // (no PostgreSQL count every second), this instance's claims by result and commit lags
+      // (summed over instances by the history).
+      async samples({ shared }) {
+        const byCampaign = new Map<string, Record<string, number>>();
+        for (const { labels, value } of (await metrics.claims.get()).values) {
+          const counts = byCampaign.get(String(labels.campaign)) ?? {};
+          byCampaign.set(String(labels.campaign), counts);
+          counts[`claims.${labels.result}`] = value;
+        }
+        const samples: EntitySample[] = [...byCampaign].map(([entity, counts]) => ({ kind: 'campaign', entity, counts }));
+        const lag = distributionsBy((await metrics.persistenceLag.get()).values, () => 'all').get('all');
+        if (lag) samples.push({ kind: 'capability', entity: 'claims', distributions: { persistenceLag: lag } });
+        if (!shared) return samples;
+        const now = infra.clock.now();
+        const records = await repository.list();
+        const reads = await Promise.all(
+          records.map((record) => {
+            const keys = campaignKeys(infra.prefix, record.id);
+            const pipeline = infra.redis
+              .pipeline()
+              .hmget(keys.st, 'claimed', 'ready')
+              .xlen(keys.log)
+              .xrange(keys.log, '-', '+', 'COUNT', 1);
+            return execPipeline(pipeline).catch(() => null);
+          }),
+        );
+        for (const [i, record] of records.entries()) {
+          const read = reads[i];
+          if (!read) continue;
+          const [[claimed, ready], inLog, oldest] = read as [Array<string | null>, number, Array<[string, string[]]>];
+          // While its state is being rebuilt, Redis does not know the campaign's figures.
+          const known = ready === '1';
+          const oldestAt = oldest[0] ? Number(oldest[0][0].split('-')[0]) : null;
+          samples.push({
+            kind: 'campaign',
+            entity: record.id,
+            values: {
+              stock: record.stock,
+              claimed: known ? Number(claimed ?? 0) : null,
+              remaining: known ? Math.max(0, record.stock - Number(claimed ?? 0)) : null,
+              // Accepted claims whose commit in PostgreSQL is not yet known (the campaign's log).
+              pending: inLog,
+              persisted: known ? Math.max(0, Number(claimed ?? 0) - inLog) : null,
+              oldestPendingSeconds: oldestAt === null ? 0 : Math.max(0, (now - oldestAt) / 1000),
+              restoring: known ? 0 : 1,
+            },
+          });
+        }
+        return samples;
       },
       async close() {
         await durable.flush().catch(() => {});

@@ -5,6 +5,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
 import type { Context } from '../context.js';
 import { DomainError } from '../errors.js';
+import { historyRoutes } from '../history/routes.js';
 import { metricsRoutes } from '../metrics/routes.js';
 import { webRoutes } from '../web/routes.js';
 import { type ErrorTable, errorResponses } from './errors.js';
@@ -152,6 +153,7 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
   healthRoutes(app, ctx, lifecycle);
   metricsRoutes(app, ctx);
   webRoutes(app);
+  historyRoutes(app, ctx.history, infra.admin);
   app.get('/.well-known/jwks.json', { schema: { tags: ['tokens'] } }, async (_request, reply) => {
     reply.header('cache-control', 'public, max-age=300');
     return ctx.keystore.publicJwks;

@@ -1,4 +1,4 @@
-import { defineCapability } from '../capability.js';
+import { defineCapability, type EntitySample } from '../capability.js';
 import { ROOM_ERRORS } from './errors.js';
 import { EntryIdentities } from './identity.js';
 import { RoomSessions } from './live-sessions.js';
@@ -49,6 +49,43 @@ export const waitingRoom = defineCapability({
             metrics.active.set({ room: id }, view.active);
           }),
         );
+      },
+      // The dashboard's history (src/history/): each room's figures as GET /v1/rooms shows them, and
+      // this instance's admissions (summed over instances by the history).
+      async samples({ shared }) {
+        const admitted = (await metrics.admitted.get()).values;
+        const samples: EntitySample[] = admitted.map(({ labels, value }) => ({
+          kind: 'room',
+          entity: String(labels.room),
+          counts: { admitted: value },
+        }));
+        if (!shared) return samples;
+        const described = await Promise.all((await rooms.list()).map((record) => service.describeRecord(record).catch(() => null)));
+        for (const { record, view, stats } of described.filter((d) => d !== null)) {
+          samples.push({
+            kind: 'room',
+            entity: record.id,
+            values: {
+              waiting: stats.waiting,
+              active: stats.active,
+              maxActive: view.maxActive,
+              admitPerSecond: view.admitPerSecond,
+              observedAdmitPerSecond: stats.observedAdmitPerSecond,
+              admittedTotal: stats.admittedTotal,
+              // Tickets passed at the front without admission (left, or stopped polling): the
+              // increase of served beyond that of admittedTotal.
+              served: view.served,
+              issued: view.issued,
+              leftWaiting: view.leftWaiting,
+              oldestWaitSeconds: stats.oldestWaitSeconds,
+              // What someone entering now is told (null while paused, or full with nobody admitted lately).
+              newcomerEtaSeconds: WaitingRoomService.eta(view, stats.waiting + 1).eta,
+              paused: view.paused ? 1 : 0,
+              opened: view.opened ? 1 : 0,
+            },
+          });
+        }
+        return samples;
       },
     };
   },

@@ -322,13 +322,7 @@ export class WaitingRoomService {
     if (view.opened && place !== null && place <= view.served) return null;
     // Poll times only matter to rooms that expire abandoned tickets.
     if (view.abandonAfterSeconds !== null) this.seen.mark(view.roomId, ticketNo);
-    // The ETA follows the admission rate observed lately (the configured one until there is an
-    // observation). A paused room moves nobody: no ETA. A full room moves as places free up: it
-    // says so, with an ETA only while it has lately been admitting. Polling keeps its pace.
-    const observed = view.rate.perSecond();
-    const waitingFor = view.paused ? 'paused' : view.active >= view.maxActive ? 'full' : null;
-    const etaRate = view.paused ? null : waitingFor === 'full' ? observed || null : observed || view.admitPerSecond;
-    const rate = observed || view.admitPerSecond;
+    const rate = view.rate.perSecond() || view.admitPerSecond;
     const ticketId = knownTicketId ?? this.deps.ticketIds.encode(view.roomId, ticketNo);
     if (!view.opened) {
       const untilOpen = Math.max(0, (view.opensAt - Date.now()) / 1000);
@@ -348,11 +342,12 @@ export class WaitingRoomService {
       };
     }
     const position = place! - view.served;
+    const { eta, waitingFor } = WaitingRoomService.eta(view, position);
     return {
       ticketId,
       state: 'waiting',
       position,
-      etaSeconds: etaRate === null ? null : etaSeconds(position, etaRate),
+      etaSeconds: eta,
       pollAfterMs: pollAfterMs(position, position / rate, view.abandonAfterSeconds),
       ...(waitingFor ? { waitingFor } : {}),
     };
@@ -392,6 +387,19 @@ export class WaitingRoomService {
       default:
         return this.ended(ticketId, session.kind);
     }
+  }
+
+  /**
+   * What someone `position` places from the front is told. The ETA follows the admission rate
+   * observed lately (the configured one until there is an observation). A paused room moves
+   * nobody: no ETA. A full room moves as places free up: it says so, with an ETA only while it
+   * has lately been admitting.
+   */
+  static eta(view: RoomView, position: number): { eta: number | null; waitingFor: 'paused' | 'full' | null } {
+    const observed = view.rate.perSecond();
+    const waitingFor = view.paused ? 'paused' : view.active >= view.maxActive ? 'full' : null;
+    const rate = view.paused ? null : waitingFor === 'full' ? observed || null : observed || view.admitPerSecond;
+    return { eta: rate === null ? null : etaSeconds(position, rate), waitingFor };
   }
 
   private atFront(view: RoomView, ticketId: string): TicketView {

@@ -6,19 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import {
-  ADMIN_TOKEN,
-  admin,
-  createRoom,
-  deletePrefix,
-  enter,
-  eventually,
-  type Instance,
-  poll,
-  startInstance,
-  testPrefix,
-  uniqueId,
-} from '../helpers.js';
+import { createRoom, deletePrefix, enter, eventually, type Instance, poll, startInstance, testPrefix, uniqueId } from '../helpers.js';
 import { launchBrowser } from './browser.js';
 
 // Screenshots go to a temporary folder, or to docs/screenshots with SCREENSHOTS=docs.
@@ -127,29 +115,19 @@ describe('pages in a real browser', () => {
     await context.close();
   });
 
-  it('the admin dashboard shows a room and changes its admission rate', async () => {
-    const room = await createRoom(instance.app, { id: uniqueId('dash'), admitPerSecond: 5, maxActive: 10, sessionSeconds: 60 });
-    for (let i = 0; i < 30; i++) await enter(instance.app, room.id, `fan-${i}`);
-    await instance.app.inject({ method: 'POST', url: '/v1/campaigns', headers: admin, payload: { id: uniqueId('dash'), stock: 100 } });
-
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await page.goto(`${origin}/admin`);
-    await page.fill('#token', ADMIN_TOKEN);
-    await page.click('#login button');
-    const row = page.locator(`tr[data-room="${room.id}"]`);
-    await row.waitFor();
-    await page.waitForTimeout(2500); // let the trend charts draw a few points for the screenshot
-    await page.screenshot({ path: join(SHOTS, 'admin.png'), fullPage: true });
-
-    await row.locator('input[name="admitPerSecond"]').fill('42');
-    await row.locator('button[type="submit"]').click();
-    await eventually(async () => {
-      const res = await instance.app.inject({ url: `/v1/rooms/${room.id}`, headers: admin });
-      return res.json().admitPerSecond === 42 ? true : undefined;
-    });
-    await page.waitForFunction((id) => document.querySelector(`tr[data-room="${id}"] .rate`)?.textContent?.startsWith('42'), room.id, {
-      timeout: 5000,
-    });
+  it('a link to a room that does not exist says only that, and the site has an icon', async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 760 } });
+    await page.goto(`${origin}/r/nope`);
+    await page.waitForFunction(() => document.getElementById('app')?.getAttribute('aria-busy') === 'false');
+    assert.equal(await page.textContent('h1'), 'This waiting room does not exist');
+    const text = await page.textContent('body');
+    assert.doesNotMatch(text ?? '', /You are in the queue/);
+    assert.equal(await page.isVisible('#waiting'), false);
+    assert.equal(await page.isVisible('#error'), false);
+    const icon = await page.request.get(`${origin}/favicon.ico`);
+    assert.equal(icon.status(), 200);
+    assert.equal(icon.headers()['content-type'], 'image/x-icon');
+    assert.deepEqual([...(await icon.body()).subarray(0, 4)], [0, 0, 1, 0], 'an ICO file');
     await page.close();
   });
 });
