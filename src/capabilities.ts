@@ -6,5 +6,6 @@ import { claims } from './claims/definition.js';
 import { outbox } from './outbox/definition.js';
 import { partners } from './partners/definition.js';
 import { waitingRoom } from './waiting-room/definition.js';
+import { wallet } from './wallet/definition.js';
 
-export const CAPABILITIES: readonly CapabilityDefinition[] = [partners, outbox, waitingRoom, claims];
+export const CAPABILITIES: readonly CapabilityDefinition[] = [partners, outbox, waitingRoom, claims, wallet];
