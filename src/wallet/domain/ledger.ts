@@ -519,9 +519,9 @@ export function capturedPieces(holdPieces: readonly Piece[], captured: number): 
 
 /**
  * Replaces the ids made in the batch (-1 … -n) by the ids drawn for them, everywhere: effects,
- * results, and the state objects that outlive the batch's application.
+ * results, and the wallets' open lots (for a caller that keeps them for the next batch).
  */
-export function resolveIds(effects: Effects, results: OpResult[], drawn: readonly number[]): void {
+export function resolveIds(effects: Effects, results: OpResult[], drawn: readonly number[], wallets: Iterable<Wallet> = []): void {
   if (drawn.length !== effects.madeIds) throw new Error(`drew ${drawn.length} ids for ${effects.madeIds}`);
   const real = (id: number) => (id < 0 ? drawn[-id - 1]! : id);
   const realOrNull = (id: number | null) => (id === null ? null : real(id));
@@ -536,6 +536,7 @@ export function resolveIds(effects: Effects, results: OpResult[], drawn: readonl
   }
   for (const h of effects.holds) h.id = real(h.id);
   for (const s of effects.settlements) s.settledBy = real(s.settledBy);
+  for (const wallet of wallets) for (const lot of wallet.lots) lot.id = real(lot.id);
   const pieces = (list: Piece[]) => list.map((piece) => ({ ...piece, lotId: real(piece.lotId) }));
   results.forEach((result, i) => {
     if (!result.ok) return;
