@@ -226,6 +226,10 @@ export class LedgerWriter {
     const walletOf = (partnerId: string, userId: string) => walletIds.get(walletKey(partnerId, userId)) ?? null;
 
     const client = await pool.connect();
+    // A connection lost while checked out is reported as an 'error' event too (its query rejects
+    // as well, which is how the batch learns of it): without a listener it would end the process.
+    const ignore = () => {};
+    client.on('error', ignore);
     let broken = false;
     try {
       await client.query('BEGIN');
@@ -349,6 +353,7 @@ export class LedgerWriter {
       );
       throw err;
     } finally {
+      client.off('error', ignore);
       client.release(broken);
     }
   }
