@@ -18,6 +18,8 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '5' },
     compare: { type: 'boolean', default: false },
     seeds: { type: 'string' },
+    // The wallet's measurements only (with --compare: the wallet against seed 002's design); bench/wallet*.ts.
+    wallet: { type: 'boolean', default: false },
   },
 });
 const seconds = Number(values.seconds);
@@ -194,6 +196,18 @@ if (values.seeds !== undefined) {
     redisUrl: env('BENCH_REDIS_URL'),
     databaseUrl: env('BENCH_DATABASE_URL'),
     ...(values.seeds !== 'all' ? { only: values.seeds } : {}),
+  });
+  process.exit(0);
+}
+
+if (values.wallet) {
+  const { walletCommand } = await import('./wallet-command.js');
+  await walletCommand({
+    redisUrl: env('BENCH_REDIS_URL'),
+    databaseUrl: env('BENCH_DATABASE_URL'),
+    seconds,
+    rounds,
+    compare: values.compare,
   });
   process.exit(0);
 }

@@ -21,15 +21,15 @@ export function walletLoops(pool: Pool, writer: LedgerWriter, clock: Clock): Loo
       name: 'wallet-expiry',
       everyMs: 1_000,
       async step() {
-        const { rows } = await pool.query<{ account_id: number; partner_id: string }>(
-          `SELECT DISTINCT a.id AS account_id, a.partner_id
+        const { rows } = await pool.query<{ partner_id: string; user_id: string }>(
+          `SELECT DISTINCT a.partner_id, a.user_id
              FROM (SELECT account_id FROM wallet_lots
-                    WHERE remaining > 0 AND expires_at IS NOT NULL AND expires_at <= $1
+                    WHERE open AND expires_at IS NOT NULL AND expires_at <= $1
                     ORDER BY expires_at LIMIT ${DUE_LOTS_PER_STEP}) l
              JOIN wallet_accounts a ON a.id = l.account_id`,
           [at()],
         );
-        await Promise.all(rows.map((r) => writer.submit({ type: 'expire', partnerId: r.partner_id, walletId: r.account_id })));
+        await Promise.all(rows.map((r) => writer.submit({ type: 'expire', partnerId: r.partner_id, userId: r.user_id })));
         return rows.length;
       },
     },

@@ -45,6 +45,8 @@ export interface AnswerRow extends StoredAnswer {
 
 // ── statements ──────────────────────────────────────────────────────────────────────────────────
 
+// Lookups by (partner, user) go through LATERAL: one probe of the unique index per wallet (a join
+// with unnest()'s rows, which the planner cannot count, scanned the whole table).
 const ENSURE_WALLETS = `
 WITH wanted AS (SELECT * FROM unnest($1::text[], $2::text[]) AS w(partner_id, user_id)),
 created AS (
@@ -55,14 +57,13 @@ created AS (
 )
 SELECT id, partner_id, user_id FROM created
 UNION ALL
-SELECT a.id, a.partner_id, a.user_id FROM wallet_accounts a JOIN wanted w ON a.partner_id = w.partner_id AND a.user_id = w.user_id
- WHERE a.kind = 'user'`;
+SELECT a.id, w.partner_id, w.user_id FROM wanted w
+  CROSS JOIN LATERAL (SELECT id FROM wallet_accounts a WHERE a.partner_id = w.partner_id AND a.user_id = w.user_id AND a.kind = 'user') a`;
 
 const FIND_WALLETS = `
-SELECT a.id, a.partner_id, a.user_id
-  FROM wallet_accounts a JOIN unnest($1::text[], $2::text[]) AS w(partner_id, user_id)
-    ON a.partner_id = w.partner_id AND a.user_id = w.user_id
- WHERE a.kind = 'user'`;
+SELECT a.id, w.partner_id, w.user_id
+  FROM unnest($1::text[], $2::text[]) AS w(partner_id, user_id)
+  CROSS JOIN LATERAL (SELECT id FROM wallet_accounts a WHERE a.partner_id = w.partner_id AND a.user_id = w.user_id AND a.kind = 'user') a`;
 
 const ENSURE_PARTNER = `
 INSERT INTO wallet_accounts (partner_id, kind) SELECT $1, kind FROM unnest(ARRAY['issuance', 'expired', 'held']) AS kind
@@ -86,8 +87,8 @@ SELECT p.transaction_id, p.lot_id, -p.points AS points, l.kind, ${ms('l.expires_
 
 const STORED_ANSWERS = `
 SELECT r.partner_id, r.idempotency_key, r.fingerprint, r.refused, r.answer
-  FROM wallet_requests r JOIN unnest($1::text[], $2::text[]) AS k(partner_id, idempotency_key)
-    ON r.partner_id = k.partner_id AND r.idempotency_key = k.idempotency_key`;
+  FROM unnest($1::text[], $2::text[]) AS k(partner_id, idempotency_key)
+  CROSS JOIN LATERAL (SELECT * FROM wallet_requests r WHERE r.partner_id = k.partner_id AND r.idempotency_key = k.idempotency_key) r`;
 
 /** The batch's wallets, locked in id order: the one lock order every batch of every instance follows. */
 const LOCK_WALLETS = `
@@ -95,7 +96,7 @@ SELECT id, partner_id, user_id, balance FROM wallet_accounts WHERE id = ANY($1::
 
 const OPEN_LOTS = `
 SELECT account_id, id, kind, remaining, ${ms('expires_at')} AS expires_at
-  FROM wallet_lots WHERE account_id = ANY($1::bigint[]) AND remaining > 0
+  FROM wallet_lots WHERE account_id = ANY($1::bigint[]) AND open
  ORDER BY account_id, expires_at, id`;
 
 const HOLD_STATES = 'SELECT id, status, captured FROM wallet_holds WHERE id = ANY($1::bigint[])';

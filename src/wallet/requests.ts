@@ -11,7 +11,7 @@ export type WalletRequest =
   | { type: 'reverse'; partnerId: string; transactionId: number; points: number | null; reason: string | null }
   /** System steps (no key, no stored answer). */
   | { type: 'hold_timeout'; holdId: number }
-  | { type: 'expire'; partnerId: string; walletId: number };
+  | { type: 'expire'; partnerId: string; userId: string };
 
 /** A partner's key for one write, and what the request was (to tell a replay from a different request). */
 export interface Idempotency {

@@ -13,9 +13,9 @@ const WALLET = `
 SELECT a.balance,
        (SELECT coalesce(sum(h.amount), 0) FROM wallet_holds h WHERE h.account_id = a.id AND h.status = 'pending')::bigint AS held,
        (SELECT coalesce(json_agg(json_build_array(l.id, l.kind, l.remaining, ${ms('l.expires_at')}) ORDER BY l.expires_at, l.id), '[]')
-          FROM (SELECT * FROM wallet_lots WHERE account_id = a.id AND remaining > 0 ORDER BY expires_at, id LIMIT ${LISTED_LOTS}) l) AS lots,
+          FROM (SELECT * FROM wallet_lots WHERE account_id = a.id AND open ORDER BY expires_at, id LIMIT ${LISTED_LOTS}) l) AS lots,
        (SELECT coalesce(sum(l.remaining), 0) FROM wallet_lots l
-         WHERE l.account_id = a.id AND l.remaining > 0 AND l.expires_at <= timestamptz 'epoch' + $3 * interval '1 millisecond')::bigint AS due
+         WHERE l.account_id = a.id AND l.open AND l.expires_at <= timestamptz 'epoch' + $3 * interval '1 millisecond')::bigint AS due
   FROM wallet_accounts a
  WHERE a.partner_id = $1 AND a.user_id = $2 AND a.kind = 'user'`;
 

@@ -8,6 +8,12 @@
 // earlier ones commit (two at a time, each on its own connection), so under load a commit serves
 // hundreds of requests, and one hot wallet is locked once per batch instead of once per request.
 //
+// Batches of this instance that run at the same time touch different wallets: a request that
+// names a wallet a running batch holds waits in the queue for the next batch (and so does every
+// later request naming one of its wallets: each wallet's requests keep their order). Without
+// this, two batches of 1,000 random transfers over 100,000 wallets nearly always shared a wallet,
+// and the second waited in PostgreSQL for the first to commit: the two never overlapped.
+//
 // No deadlock: every transaction of every instance takes its locks in one order — wallets by id,
 // then (last, in key order) its idempotency keys — so none can wait for another that waits for it.
 // Wallets are created, when a credit names a new one, by a statement of their own before the
@@ -56,6 +62,8 @@ const LOCK_RETRIES = 5;
 interface Item {
   request: WalletRequest;
   idempotency: Idempotency | null;
+  /** What it touches, as far as is known before reading anything: its wallets, or its hold or transaction. */
+  footprint: string[];
   queuedAt: number;
   settled: boolean;
   resolve(answer: WalletAnswer): void;
@@ -68,7 +76,8 @@ export class LedgerWriter {
   private queue: Item[] = [];
   private scheduled = false;
   private inFlight = 0;
-  private readonly running = new Set<Promise<void>>();
+  /** Running batches, with what they touch. */
+  private readonly running = new Map<Promise<void>, ReadonlySet<string>>();
   /** Requests of this instance not answered yet, by partner and key: a duplicate waits for the first. */
   private readonly byKey = new Map<string, { fingerprint: Buffer; answer: Promise<WalletAnswer> }>();
   private readonly maxBatch: number;
@@ -111,15 +120,22 @@ export class LedgerWriter {
   async flush(): Promise<void> {
     while (this.queue.length > 0 || this.running.size > 0) {
       this.drain();
-      await Promise.allSettled([...this.running]);
+      await Promise.allSettled([...this.running.keys()]);
     }
   }
 
   private enqueue(request: WalletRequest, idempotency: Idempotency | null): Promise<WalletAnswer> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ request, idempotency, queuedAt: performance.now(), settled: false, resolve, reject });
-      if (this.queue.length >= this.maxBatch) this.drain();
-      else if (!this.scheduled) {
+      this.queue.push({
+        request,
+        idempotency,
+        footprint: footprintOf(request),
+        queuedAt: performance.now(),
+        settled: false,
+        resolve,
+        reject,
+      });
+      if (!this.scheduled) {
         this.scheduled = true;
         // Everything that arrives in this turn of the event loop goes into one batch.
         setImmediate(() => {
@@ -130,16 +146,30 @@ export class LedgerWriter {
     });
   }
 
+  /** Starts batches while connections are free, each of requests that touch no wallet a running batch holds. */
   private drain(): void {
     while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
-      const items = this.queue.splice(0, this.maxBatch);
+      const blocked = new Set<string>();
+      for (const footprint of this.running.values()) for (const key of footprint) blocked.add(key);
+      const items: Item[] = [];
+      const waiting: Item[] = [];
+      for (const item of this.queue) {
+        if (items.length < this.maxBatch && item.footprint.every((key) => !blocked.has(key))) items.push(item);
+        else {
+          waiting.push(item);
+          for (const key of item.footprint) blocked.add(key);
+        }
+      }
+      if (items.length === 0) return; // everything waits for a running batch
+      this.queue = waiting;
+      const footprint = new Set(items.flatMap((i) => i.footprint));
       this.inFlight++;
-      const run = this.run(items).finally(() => {
+      const run: Promise<void> = this.run(items).finally(() => {
         this.inFlight--;
         this.running.delete(run);
         this.drain();
       });
-      this.running.add(run);
+      this.running.set(run, footprint);
     }
   }
 
@@ -216,7 +246,7 @@ export class LedgerWriter {
       }
       partnerIds.add(r.partnerId);
       if (r.type === 'earn') want(r.partnerId, r.userId, true);
-      if (r.type === 'spend' || r.type === 'hold') want(r.partnerId, r.userId, false);
+      if (r.type === 'spend' || r.type === 'hold' || r.type === 'expire') want(r.partnerId, r.userId, false);
       if (r.type === 'transfer') {
         want(r.partnerId, r.from, false);
         want(r.partnerId, r.to, true);
@@ -263,6 +293,7 @@ export class LedgerWriter {
           case 'earn':
           case 'spend':
           case 'hold':
+          case 'expire':
             addIfKnown(toLock, walletOf(r.partnerId, r.userId));
             break;
           case 'transfer':
@@ -276,9 +307,6 @@ export class LedgerWriter {
             break;
           case 'reverse':
             addIfKnown(toLock, originalOf(r)?.accountId ?? null);
-            break;
-          case 'expire':
-            toLock.add(r.walletId);
             break;
         }
       }
@@ -302,7 +330,7 @@ export class LedgerWriter {
       const applied: Item[] = [];
       for (const item of todo) {
         const op = toLedgerOp(item.request, walletOf, holds, reversibles);
-        if (op === null || (op.type === 'expire' && !wallets.has(op.walletId))) {
+        if (op === null) {
           this.settle(item, { replayed: false, refused: null, body: { transactionId: null } });
         } else {
           ops.push(op);
@@ -415,8 +443,30 @@ function toLedgerOp(
       const hold = holds.get(r.holdId);
       return hold ? { type: 'hold_timeout', hold } : null;
     }
+    case 'expire': {
+      const walletId = walletOf(r.partnerId, r.userId);
+      return walletId === null ? null : { type: 'expire', walletId };
+    }
+  }
+}
+
+/** The keys a request is known to touch before anything is read: running batches never share one. */
+function footprintOf(r: WalletRequest): string[] {
+  switch (r.type) {
+    case 'earn':
+    case 'spend':
+    case 'hold':
     case 'expire':
-      return { type: 'expire', walletId: r.walletId };
+      return [walletKey(r.partnerId, r.userId)];
+    case 'transfer':
+      return [walletKey(r.partnerId, r.from), walletKey(r.partnerId, r.to)];
+    case 'capture':
+    case 'void':
+    case 'hold_timeout':
+      // Its wallet is known once the hold is read: should a running batch hold it, the lock waits.
+      return [`hold\n${r.holdId}`];
+    case 'reverse':
+      return [`transaction\n${r.transactionId}`];
   }
 }
 

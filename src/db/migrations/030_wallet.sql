@@ -55,13 +55,18 @@ CREATE TABLE wallet_lots (
   account_id      bigint NOT NULL,
   kind            text NOT NULL CHECK (kind IN ('earn', 'received')),
   remaining       bigint NOT NULL DEFAULT 0 CHECK (remaining >= 0),
+  -- remaining > 0, kept apart so that the indexes below name it rather than `remaining`: a lot
+  -- whose points change but stay above zero is then updated in place (HOT), its index entries
+  -- untouched; only opening and exhausting a lot touch them.
+  open            boolean NOT NULL DEFAULT false,
   expires_at      timestamptz,
-  transaction_id  bigint NOT NULL -- the earn (or first transfer) that opened it
-);
+  transaction_id  bigint NOT NULL, -- the earn (or first transfer) that opened it
+  CHECK (open = (remaining > 0))
+) WITH (fillfactor = 80);
 -- A wallet's open lots in the order they are spent: soonest expiry first, then oldest.
-CREATE INDEX wallet_lots_open ON wallet_lots (account_id, expires_at, id) WHERE remaining > 0;
+CREATE INDEX wallet_lots_open ON wallet_lots (account_id, expires_at, id) WHERE open;
 -- What the expiry step looks for.
-CREATE INDEX wallet_lots_due ON wallet_lots (expires_at) WHERE remaining > 0 AND expires_at IS NOT NULL;
+CREATE INDEX wallet_lots_due ON wallet_lots (expires_at) WHERE open AND expires_at IS NOT NULL;
 
 -- The postings: a user account's always name the lot they take from or add to; the partner's
 -- accounts' never do.
@@ -110,6 +115,11 @@ CREATE INDEX wallet_requests_age ON wallet_requests USING brin (created_at);
 -- The ledger's rules, checked on every statement that writes postings (one per batch):
 -- each transaction sums to zero, names accounts and lots that exist and belong together; the
 -- balances and lots move by exactly their postings (CHECKs refuse a negative one).
+-- Two things keep it cheap. The transition table has no statistics, so every join to a table
+-- goes through `= ANY(ARRAY(…))`: an index lookup per row, never a scan of the whole table. And
+-- the statements run through EXECUTE, planned at each batch: PL/pgSQL would otherwise keep the
+-- plans it made on a connection's first batch, when the tables may have been empty (sequential
+-- scans: 240 of 270 ms per batch of 1,000 transfers over 100,000 wallets, measured).
 CREATE FUNCTION wallet_apply_postings() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   bad bigint;
@@ -120,37 +130,45 @@ BEGIN
   IF FOUND THEN
     RAISE EXCEPTION 'wallet transaction % is not balanced', bad USING ERRCODE = 'check_violation';
   END IF;
-  SELECT count(DISTINCT n.transaction_id), count(DISTINCT t.id) INTO expected, applied
-    FROM new_postings n LEFT JOIN wallet_transactions t ON t.id = n.transaction_id;
+  EXECUTE $q$
+    SELECT (SELECT count(DISTINCT transaction_id) FROM new_postings),
+           (SELECT count(*) FROM wallet_transactions WHERE id = ANY (ARRAY(SELECT DISTINCT transaction_id FROM new_postings)))
+  $q$ INTO expected, applied;
   IF expected <> applied THEN
     RAISE EXCEPTION 'wallet postings name a transaction that does not exist' USING ERRCODE = 'foreign_key_violation';
   END IF;
 
   -- user accounts: every posting names a lot; the partner's accounts: none does
-  WITH moves AS (
-    SELECT account_id, sum(points) AS delta, bool_and(lot_id IS NOT NULL) AS with_lots, bool_and(lot_id IS NULL) AS without_lots
-      FROM new_postings GROUP BY account_id
-  ), users AS (
-    UPDATE wallet_accounts a SET balance = a.balance + m.delta
-      FROM moves m WHERE a.id = m.account_id AND a.kind = 'user' AND m.with_lots
-    RETURNING a.id
-  )
-  SELECT (SELECT count(*) FROM moves),
-         (SELECT count(*) FROM users)
-           + (SELECT count(*) FROM moves m JOIN wallet_accounts a ON a.id = m.account_id AND a.kind <> 'user' AND m.without_lots)
-    INTO expected, applied;
+  EXECUTE $q$
+    WITH moves AS MATERIALIZED (
+      SELECT account_id, sum(points) AS delta, bool_and(lot_id IS NOT NULL) AS with_lots, bool_and(lot_id IS NULL) AS without_lots
+        FROM new_postings GROUP BY account_id
+    ), users AS (
+      UPDATE wallet_accounts a SET balance = a.balance + m.delta
+        FROM moves m
+       WHERE a.id = ANY (ARRAY(SELECT account_id FROM moves WHERE with_lots)) AND a.id = m.account_id AND a.kind = 'user'
+      RETURNING a.id
+    ), partners AS (
+      SELECT count(*) AS n FROM wallet_accounts a
+       WHERE a.id = ANY (ARRAY(SELECT account_id FROM moves WHERE without_lots)) AND a.kind <> 'user'
+    )
+    SELECT (SELECT count(*) FROM moves), (SELECT count(*) FROM users) + (SELECT n FROM partners)
+  $q$ INTO expected, applied;
   IF expected <> applied THEN
     RAISE EXCEPTION 'wallet postings name an unknown account, or a lot where none belongs' USING ERRCODE = 'foreign_key_violation';
   END IF;
 
-  WITH moves AS (
-    SELECT lot_id, account_id, sum(points) AS delta FROM new_postings WHERE lot_id IS NOT NULL GROUP BY lot_id, account_id
-  ), lots AS (
-    UPDATE wallet_lots l SET remaining = l.remaining + m.delta
-      FROM moves m WHERE l.id = m.lot_id AND l.account_id = m.account_id
-    RETURNING l.id
-  )
-  SELECT (SELECT count(*) FROM moves), (SELECT count(*) FROM lots) INTO expected, applied;
+  EXECUTE $q$
+    WITH moves AS MATERIALIZED (
+      SELECT lot_id, account_id, sum(points) AS delta FROM new_postings WHERE lot_id IS NOT NULL GROUP BY lot_id, account_id
+    ), lots AS (
+      UPDATE wallet_lots l SET remaining = l.remaining + m.delta, open = l.remaining + m.delta > 0
+        FROM moves m
+       WHERE l.id = ANY (ARRAY(SELECT lot_id FROM moves)) AND l.id = m.lot_id AND l.account_id = m.account_id
+      RETURNING l.id
+    )
+    SELECT (SELECT count(*) FROM moves), (SELECT count(*) FROM lots)
+  $q$ INTO expected, applied;
   IF expected <> applied THEN
     RAISE EXCEPTION 'wallet postings name a lot of another account, or none' USING ERRCODE = 'foreign_key_violation';
   END IF;

@@ -1,0 +1,26 @@
+// npm run bench -- --wallet [--compare]: the wallet's measurements, printed as tables with the raw
+// figures after them (bench/run.ts hands over here).
+import { formatWallet, walletBench } from './wallet.js';
+
+export interface WalletCommandOptions {
+  redisUrl: string;
+  databaseUrl: string;
+  seconds: number;
+  rounds: number;
+  compare: boolean;
+}
+
+/** Wallets in the population of the main measurement (the issue's figure). */
+const WALLETS = 100_000;
+/** Enough requests in flight for batches to fill (a closed loop: each connection waits for its answer). */
+const CONNECTIONS = 256;
+
+export async function walletCommand(options: WalletCommandOptions): Promise<void> {
+  const { rows, audit, seedMs } = await walletBench({ ...options, connections: CONNECTIONS, wallets: WALLETS });
+  console.log(
+    `\n${new Date().toISOString()}: wallet transfers, ${CONNECTIONS} connections, ${options.seconds} s closed loop per run, median of ${options.rounds} rounds (${WALLETS} wallets seeded through the API in ${seedMs} ms)\n`,
+  );
+  console.log(formatWallet(rows));
+  console.log(`\nledger audit after the runs: ${audit}`);
+  console.log(`\n${JSON.stringify({ connections: CONNECTIONS, seconds: options.seconds, rounds: options.rounds, rows }, null, 2)}`);
+}
