@@ -3,10 +3,11 @@ import { AdminClient } from './admin-client.js';
 import { fileScenario } from './file-scenario.js';
 import { buildReport, type Report, writeReport } from './report.js';
 import { run } from './runner.js';
+import { walletScenario } from './scenarios/wallet.js';
 import { claimsScenario, type PreparedScenario, waitingRoomScenario } from './scenarios.js';
 import { parseStage, totalDurationMs } from './stages.js';
 
-export const LOADTEST_USAGE = `Usage: floodgate loadtest --target URL --scenario waiting-room|claims|<file.json> --stage RATE/s:DURATION ...
+export const LOADTEST_USAGE = `Usage: floodgate loadtest --target URL --scenario waiting-room|claims|wallet|<file.json> --stage RATE/s:DURATION ...
 
   --stage 1000/s:10s --stage 5000/s:60s --stage 0/s:30s   constant arrival rate per stage (open model)
   --admin-token T        (or FLOODGATE_ADMIN_TOKEN) to create the room/campaign and read its state
@@ -18,6 +19,7 @@ export const LOADTEST_USAGE = `Usage: floodgate loadtest --target URL --scenario
   --report PATH          writes PATH.json and PATH.html
   waiting room:  --room ID | --admit-per-second N --max-active N --session-seconds N; --hold-ms N
   claims:        --campaign ID --api-key K | --stock N --per-user-limit N; --users N --repeat-share 0.1
+  wallet:        --wallets N (default 1000) --replay-share 0.1 [--api-key K]; --database-url for the audit
 Exit status: 0 when every audited invariant holds, 1 otherwise.`;
 
 function duration(text: string): number {
@@ -49,6 +51,8 @@ export async function loadtestCommand(argv: string[]): Promise<number> {
       'per-user-limit': { type: 'string', default: '1' },
       users: { type: 'string', default: '0' },
       'repeat-share': { type: 'string', default: '0' },
+      wallets: { type: 'string', default: '1000' },
+      'replay-share': { type: 'string', default: '0.1' },
       quiet: { type: 'boolean', default: false },
     },
   });
@@ -77,6 +81,15 @@ export async function loadtestCommand(argv: string[]): Promise<number> {
       perUserLimit: Number(values['per-user-limit']),
       users: Number(values.users),
       repeatShare: Number(values['repeat-share']),
+    });
+  } else if (values.scenario === 'wallet') {
+    const databaseUrl = values['database-url'] ?? process.env.DATABASE_URL;
+    scenario = await walletScenario(admin, {
+      target: values.target,
+      wallets: Number(values.wallets),
+      replayShare: Number(values['replay-share']),
+      ...(values['api-key'] ? { apiKey: values['api-key'] } : {}),
+      ...(databaseUrl ? { databaseUrl } : {}),
     });
   } else {
     scenario = fileScenario(values.scenario);
