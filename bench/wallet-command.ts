@@ -1,6 +1,7 @@
 // npm run bench -- --wallet [--compare]: the wallet's measurements, printed as tables with the raw
 // figures after them (bench/run.ts hands over here).
 import { formatWallet, walletBench } from './wallet.js';
+import { formatWalletCompare, walletCompare } from './wallet-compare.js';
 
 export interface WalletCommandOptions {
   redisUrl: string;
@@ -16,6 +17,15 @@ const WALLETS = 100_000;
 const CONNECTIONS = 256;
 
 export async function walletCommand(options: WalletCommandOptions): Promise<void> {
+  if (options.compare) {
+    const rows = await walletCompare({ ...options, connections: CONNECTIONS });
+    console.log(
+      `\n${new Date().toISOString()}: wallet transfers, ${CONNECTIONS} connections, ${options.seconds} s closed loop per design and workload\n`,
+    );
+    console.log(formatWalletCompare(rows));
+    console.log(`\n${JSON.stringify({ connections: CONNECTIONS, seconds: options.seconds, rows }, null, 2)}`);
+    return;
+  }
   const { rows, audit, seedMs } = await walletBench({ ...options, connections: CONNECTIONS, wallets: WALLETS });
   console.log(
     `\n${new Date().toISOString()}: wallet transfers, ${CONNECTIONS} connections, ${options.seconds} s closed loop per run, median of ${options.rounds} rounds (${WALLETS} wallets seeded through the API in ${seedMs} ms)\n`,

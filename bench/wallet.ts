@@ -26,7 +26,8 @@ export interface WalletRow {
   median: LoadResult;
 }
 
-const POINTS_EACH = 1_000_000;
+/** Points each seeded wallet earns: transfers of 1 point never run out. */
+export const POINTS_EACH = 1_000_000;
 
 /** Creates `count` wallets through the API (earns, many at once). */
 export async function seedWallets(origin: string, apiKey: string, userPrefix: string, count: number, path = '/v1/wallets'): Promise<void> {

@@ -14,6 +14,7 @@ import {
   type Wallet,
 } from './domain/ledger.js';
 import { type LotKind, type Piece, spendOrder } from './domain/lots.js';
+import { byteaArray, integerArray, textArray } from './pg-arrays.js';
 
 /** Epoch milliseconds of a timestamptz, as a bigint (parsed to a number by db/pool.ts). */
 const ms = (column: string) => `(extract(epoch FROM ${column}) * 1000)::bigint`;
@@ -90,14 +91,17 @@ SELECT r.partner_id, r.idempotency_key, r.fingerprint, r.refused, r.answer
   FROM unnest($1::text[], $2::text[]) AS k(partner_id, idempotency_key)
   CROSS JOIN LATERAL (SELECT * FROM wallet_requests r WHERE r.partner_id = k.partner_id AND r.idempotency_key = k.idempotency_key) r`;
 
+// The batch's reads answer with one row holding JSON (parsed natively) rather than a row per
+// wallet or lot (the driver builds an object for each: thousands per batch).
+
 /** The batch's wallets, locked in id order: the one lock order every batch of every instance follows. */
 const LOCK_WALLETS = `
-SELECT id, partner_id, user_id, balance FROM wallet_accounts WHERE id = ANY($1::bigint[]) AND kind = 'user' ORDER BY id FOR UPDATE`;
+SELECT coalesce(json_agg(json_build_array(id, balance, partner_id, user_id)), '[]') AS wallets
+  FROM (SELECT id, balance, partner_id, user_id FROM wallet_accounts WHERE id = ANY($1::bigint[]) AND kind = 'user' ORDER BY id FOR UPDATE) w`;
 
 const OPEN_LOTS = `
-SELECT account_id, id, kind, remaining, ${ms('expires_at')} AS expires_at
-  FROM wallet_lots WHERE account_id = ANY($1::bigint[]) AND open
- ORDER BY account_id, expires_at, id`;
+SELECT coalesce(json_agg(json_build_array(account_id, id, kind, remaining, ${ms('expires_at')}) ORDER BY account_id, expires_at, id), '[]') AS lots
+  FROM wallet_lots WHERE account_id = ANY($1::bigint[]) AND open`;
 
 const HOLD_STATES = 'SELECT id, status, captured FROM wallet_holds WHERE id = ANY($1::bigint[])';
 
@@ -110,7 +114,7 @@ SELECT r.reverses, NULL, p.lot_id, sum(p.points)::bigint
   FROM wallet_transactions r JOIN wallet_postings p ON p.account_id = r.account_id AND p.transaction_id = r.id
  WHERE r.reverses = ANY($1::bigint[]) AND p.points > 0 GROUP BY r.reverses, p.lot_id`;
 
-const DRAW_IDS = "SELECT nextval('wallet_ids') AS id FROM generate_series(1, $1::int)";
+const DRAW_IDS = "SELECT string_agg(nextval('wallet_ids')::text, ',') AS ids FROM generate_series(1, $1::int)";
 
 /** Everything a batch applied, in one statement; the postings' trigger moves balances and lots. */
 const WRITE_EFFECTS = `
@@ -141,10 +145,13 @@ SELECT (SELECT count(*) FROM settled)::int AS settled, (SELECT count(*) FROM pos
 
 /** Inserted in key order, last in the batch: a key another batch holds is waited for after every wallet lock. */
 const STORE_ANSWERS = `
-INSERT INTO wallet_requests (partner_id, idempotency_key, fingerprint, refused, answer, transaction_id)
-SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::text[], $5::text[], $6::bigint[])
-ON CONFLICT (partner_id, idempotency_key) DO NOTHING
-RETURNING partner_id, idempotency_key`;
+WITH stored AS (
+  INSERT INTO wallet_requests (partner_id, idempotency_key, fingerprint, refused, answer, transaction_id)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::text[], $5::text[], $6::bigint[])
+  ON CONFLICT (partner_id, idempotency_key) DO NOTHING
+  RETURNING 1
+)
+SELECT count(*)::int AS stored FROM stored`;
 
 // ── the store ───────────────────────────────────────────────────────────────────────────────────
 
@@ -318,7 +325,7 @@ export class LedgerStore {
     }>({
       name: 'wallet-stored-answers',
       text: STORED_ANSWERS,
-      values: [keys.map((k) => k.partnerId), keys.map((k) => k.key)],
+      values: [textArray(keys.map((k) => k.partnerId)), textArray(keys.map((k) => k.key))],
     });
     return rows.map((r) => ({
       partnerId: r.partner_id,
@@ -333,19 +340,20 @@ export class LedgerStore {
   async lockWallets(client: PoolClient, walletIds: readonly number[]): Promise<Map<number, Wallet>> {
     const wallets = new Map<number, Wallet>();
     if (walletIds.length === 0) return wallets;
-    const locked = await client.query<{ id: number; partner_id: string; user_id: string; balance: number }>({
+    const ids = integerArray(walletIds);
+    const locked = await client.query<{ wallets: Array<[number, number, string, string]> }>({
       name: 'wallet-lock',
       text: LOCK_WALLETS,
-      values: [walletIds],
+      values: [ids],
     });
-    for (const r of locked.rows) wallets.set(r.id, { id: r.id, partnerId: r.partner_id, userId: r.user_id, balance: r.balance, lots: [] });
-    const lots = await client.query<{ account_id: number; id: number; kind: LotKind; remaining: number; expires_at: number | null }>({
+    for (const [id, balance, partnerId, userId] of locked.rows[0]!.wallets) wallets.set(id, { id, partnerId, userId, balance, lots: [] });
+    const lots = await client.query<{ lots: Array<[number, number, LotKind, number, number | null]> }>({
       name: 'wallet-open-lots',
       text: OPEN_LOTS,
-      values: [walletIds],
+      values: [ids],
     });
-    for (const l of lots.rows)
-      wallets.get(l.account_id)?.lots.push({ id: l.id, kind: l.kind, expiresAt: l.expires_at, remaining: l.remaining });
+    for (const [accountId, id, kind, remaining, expiresAt] of lots.rows[0]!.lots)
+      wallets.get(accountId)?.lots.push({ id, kind, expiresAt, remaining });
     return wallets;
   }
 
@@ -383,8 +391,11 @@ export class LedgerStore {
   /** Draws `count` ids, ascending (after the batch's locks: see the migration on wallet_ids). */
   async drawIds(client: PoolClient, count: number): Promise<number[]> {
     if (count === 0) return [];
-    const { rows } = await client.query<{ id: number }>({ name: 'wallet-draw-ids', text: DRAW_IDS, values: [count] });
-    return rows.map((r) => r.id).sort((a, b) => a - b);
+    const { rows } = await client.query<{ ids: string }>({ name: 'wallet-draw-ids', text: DRAW_IDS, values: [count] });
+    return rows[0]!.ids
+      .split(',')
+      .map(Number)
+      .sort((a, b) => a - b);
   }
 
   async write(client: PoolClient, effects: Effects, now: number): Promise<void> {
@@ -394,34 +405,34 @@ export class LedgerStore {
       name: 'wallet-write',
       text: WRITE_EFFECTS,
       values: [
-        t.map((x) => x.id),
-        t.map((x) => x.partnerId),
-        t.map((x) => x.kind),
-        t.map((x) => x.accountId),
-        t.map((x) => x.counterAccountId),
-        t.map((x) => x.amount),
-        t.map((x) => x.reason),
-        t.map((x) => x.reverses),
-        t.map((x) => x.holdId),
+        integerArray(t.map((x) => x.id)),
+        textArray(t.map((x) => x.partnerId)),
+        textArray(t.map((x) => x.kind)),
+        integerArray(t.map((x) => x.accountId)),
+        integerArray(t.map((x) => x.counterAccountId)),
+        integerArray(t.map((x) => x.amount)),
+        textArray(t.map((x) => x.reason)),
+        integerArray(t.map((x) => x.reverses)),
+        integerArray(t.map((x) => x.holdId)),
         now,
-        l.map((x) => x.id),
-        l.map((x) => x.accountId),
-        l.map((x) => x.kind),
-        l.map((x) => x.expiresAt),
-        l.map((x) => x.transactionId),
-        h.map((x) => x.id),
-        h.map((x) => x.partnerId),
-        h.map((x) => x.accountId),
-        h.map((x) => x.amount),
-        h.map((x) => x.expiresAt),
-        s.map((x) => x.id),
-        s.map((x) => x.status),
-        s.map((x) => x.captured),
-        s.map((x) => x.settledBy),
-        p.map((x) => x.transactionId),
-        p.map((x) => x.accountId),
-        p.map((x) => x.lotId),
-        p.map((x) => x.points),
+        integerArray(l.map((x) => x.id)),
+        integerArray(l.map((x) => x.accountId)),
+        textArray(l.map((x) => x.kind)),
+        integerArray(l.map((x) => x.expiresAt)),
+        integerArray(l.map((x) => x.transactionId)),
+        integerArray(h.map((x) => x.id)),
+        textArray(h.map((x) => x.partnerId)),
+        integerArray(h.map((x) => x.accountId)),
+        integerArray(h.map((x) => x.amount)),
+        integerArray(h.map((x) => x.expiresAt)),
+        integerArray(s.map((x) => x.id)),
+        textArray(s.map((x) => x.status)),
+        integerArray(s.map((x) => x.captured)),
+        integerArray(s.map((x) => x.settledBy)),
+        integerArray(p.map((x) => x.transactionId)),
+        integerArray(p.map((x) => x.accountId)),
+        integerArray(p.map((x) => x.lotId)),
+        integerArray(p.map((x) => x.points)),
       ],
     });
     // Every settlement found its hold pending (the wallet lock guarantees it; this proves it).
@@ -431,25 +442,23 @@ export class LedgerStore {
     }
   }
 
-  /** Stores the answers (sorted by key); returns the keys another batch stored first (none, unless a key is sent to two instances at once). */
-  async storeAnswers(client: PoolClient, answers: readonly AnswerRow[]): Promise<Array<{ partnerId: string; key: string }>> {
-    if (answers.length === 0) return [];
+  /** Stores the answers (sorted by key); returns how many keys another batch stored first (none, unless a key is sent to two instances at once). */
+  async storeAnswers(client: PoolClient, answers: readonly AnswerRow[]): Promise<number> {
+    if (answers.length === 0) return 0;
     const sorted = [...answers].sort((a, b) => compare(a.partnerId, b.partnerId) || compare(a.key, b.key));
-    const { rows } = await client.query<{ partner_id: string; idempotency_key: string }>({
+    const { rows } = await client.query<{ stored: number }>({
       name: 'wallet-store-answers',
       text: STORE_ANSWERS,
       values: [
-        sorted.map((a) => a.partnerId),
-        sorted.map((a) => a.key),
-        sorted.map((a) => a.fingerprint),
-        sorted.map((a) => a.refused),
-        sorted.map((a) => a.answer),
-        sorted.map((a) => a.transactionId),
+        textArray(sorted.map((a) => a.partnerId)),
+        textArray(sorted.map((a) => a.key)),
+        byteaArray(sorted.map((a) => a.fingerprint)),
+        textArray(sorted.map((a) => a.refused)),
+        textArray(sorted.map((a) => a.answer)),
+        integerArray(sorted.map((a) => a.transactionId)),
       ],
     });
-    if (rows.length === sorted.length) return [];
-    const stored = new Set(rows.map((r) => walletKey(r.partner_id, r.idempotency_key)));
-    return sorted.filter((a) => !stored.has(walletKey(a.partnerId, a.key))).map((a) => ({ partnerId: a.partnerId, key: a.key }));
+    return sorted.length - rows[0]!.stored;
   }
 }
 

@@ -357,8 +357,8 @@ export class LedgerWriter {
             result.ok && 'transactionId' in result ? result.transactionId : result.ok && result.type === 'hold' ? result.holdId : null,
         });
       });
-      const conflicts = await store.storeAnswers(client, rows);
-      if (conflicts.length > 0) {
+      const taken = await store.storeAnswers(client, rows);
+      if (taken > 0) {
         await client.query('ROLLBACK');
         return 'again';
       }

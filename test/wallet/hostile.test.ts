@@ -149,7 +149,7 @@ describe('wallet: hostile input is refused and changes nothing', () => {
   });
 
   it('user ids that look like routes, or need escaping, are wallets like any other', async () => {
-    for (const name of ['transfers', 'holds', 'transactions', 'a/b', 'ünï cödé', '🙂']) {
+    for (const name of ['transfers', 'holds', 'transactions', 'a/b', 'ünï cödé', '🙂', 'q"uote\\back{,}NULL', 'NULL']) {
       const r = await api.earn(name, { points: 2 });
       assert.equal(r.status, 201, `${name}: ${JSON.stringify(r.body)}`);
       assert.equal(r.body.userId, name);
@@ -157,6 +157,10 @@ describe('wallet: hostile input is refused and changes nothing', () => {
       assert.equal(view.status, 200, name);
       assert.equal(view.body.userId, name);
       assert.equal((await api.spend(name, 1)).status, 201, name);
+      // texts travel to PostgreSQL as array literals: quotes, backslashes, braces and commas arrive intact
+      const reason = `say "hi" \\ {a,b} NULL ${name}`;
+      assert.equal((await api.post(`/v1/wallets/${encodeURIComponent(name)}/spend`, { points: 1, reason })).status, 201);
+      assert.equal((await api.history(name)).body.transactions[0].reason, reason);
     }
     await assertLedgerHolds(instance.ctx.infra.pool, partnerId);
   });
