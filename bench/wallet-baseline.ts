@@ -26,6 +26,8 @@ await pool.query(`
   TRUNCATE bl_point_wallets, bl_point_history;`);
 
 const PARTNER = 'seed002';
+/** Transactions PostgreSQL aborted as deadlocked (40P01): the seed answered them with an error. */
+let deadlocks = 0;
 type Outcome = { status: number; body: object };
 
 /** The seed's transaction: BEGIN, work, COMMIT; a failure (a deadlock among them) is the request's 500. */
@@ -37,6 +39,7 @@ async function inTransaction(work: (client: pg.PoolClient) => Promise<Outcome>):
     await client.query(outcome.status < 300 ? 'COMMIT' : 'ROLLBACK');
     return outcome;
   } catch (err) {
+    if ((err as { code?: string }).code === '40P01') deadlocks++;
     await client.query('ROLLBACK').catch(() => {});
     throw err;
   } finally {
@@ -125,6 +128,7 @@ const server = createServer(async (req, res) => {
     const url = req.url ?? '/';
     let m: RegExpExecArray | null;
     if (req.method === 'GET' && url === '/readyz') return send(res, 200, { status: 'ok' });
+    if (req.method === 'GET' && url === '/bench/deadlocks') return send(res, 200, { deadlocks });
     if (req.method === 'POST' && url === '/v1/wallets/transfers') {
       const { from, to, points } = await body(req);
       const outcome = await transfer(from, to, points);

@@ -5,6 +5,7 @@ import { walletMetrics } from './metrics.js';
 import { LedgerStore } from './repository.js';
 import { walletRoutes } from './routes.js';
 import { WalletService } from './service.js';
+import { walletShortcuts } from './shortcuts.js';
 import { WalletViews } from './views.js';
 import { LedgerWriter } from './writer.js';
 
@@ -36,6 +37,7 @@ export const wallet = defineCapability({
       writer,
       store,
       routes: (app) => walletRoutes(app, { wallet: service, partners: infra.partners, admin: infra.admin }),
+      shortcuts: walletShortcuts(service, infra.partners),
       loops: walletLoops(infra.pool, writer, infra.clock),
       async gauges() {
         metrics.backlog.set(writer.backlog);

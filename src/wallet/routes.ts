@@ -36,7 +36,7 @@ export interface WalletRouteDeps {
 
 const DEFAULT_PAGE = 50;
 
-/** Stripe's name for it: the answer is the stored answer of an earlier request with the same key. */
+/** Stripe's name for it: the answer is the stored answer of an earlier request with the same key (the transfer shortcut sends it too). */
 const REPLAYED_HEADER = 'idempotent-replayed';
 
 export function walletRoutes(app: FastifyInstance, { wallet, partners, admin }: WalletRouteDeps): void {
