@@ -293,3 +293,7 @@ console.log(
     `batches of ${bulkMedian.batchSize}, ${bulkMedian.parallel} in parallel, ${bulkMedian.rowsPerSecond} rows/s)`,
 );
 console.log(`\n${JSON.stringify({ connections: connectionCounts, seconds, rounds, rows, bulk }, null, 2)}`);
+
+// The wallet's transfers (bench/wallet*.ts), after everything above, with a server of their own.
+const { walletCommand } = await import('./wallet-command.js');
+await walletCommand({ redisUrl: env('BENCH_REDIS_URL'), databaseUrl: env('BENCH_DATABASE_URL'), seconds, rounds, compare: false });

@@ -13,8 +13,8 @@ export interface WalletCommandOptions {
 
 /** Wallets in the population of the main measurement (the figure). */
 const WALLETS = 100_000;
-/** Enough requests in flight for batches to fill (a closed loop: each connection waits for its answer). */
-const CONNECTIONS = 256;
+/** A surge's concurrency, as npm run bench's other paths (a closed loop: each connection waits for its answer, so this is also the most in flight). */
+const CONNECTIONS = 500;
 
 export async function walletCommand(options: WalletCommandOptions): Promise<void> {
   if (options.compare) {
