@@ -21,7 +21,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../clock.js';
 import type { Pool } from '../db/pool.js';
-import { isDataError } from '../durable/persist.js';
 import { DomainError } from '../errors.js';
 import { appliedBody } from './answers.js';
 import { applyBatch, type Hold, type LedgerOp, type OpResult, type Reversible, resolveIds } from './domain/ledger.js';
@@ -190,15 +189,16 @@ export class LedgerWriter {
           this.observer.retry('lock');
           continue;
         }
-        if (isDataError(err) && open.length > 1) {
-          // The database refused the batch for its data (a broken rule: a bug). Halves run on
-          // their own until the request that causes it stands alone; the others are applied.
+        if (!isConnectionFailure(err) && open.length > 1) {
+          // Refused for its data by the database, or a rule of the ledger found broken (a bug, or
+          // a wallet edited by hand): the halves run on their own until the request that causes
+          // it stands alone; every other request is applied.
           const half = Math.ceil(open.length / 2);
           await this.run(open.slice(0, half));
           await this.run(open.slice(half));
           return;
         }
-        if (isDataError(err)) this.options.log.error({ err, request: open[0]!.request.type }, 'wallet request refused by the database');
+        if (!isConnectionFailure(err)) this.options.log.error({ err, request: open[0]!.request.type }, 'wallet request failed on its own');
         else this.options.log.warn({ err, requests: open.length }, 'wallet batch not committed');
         for (const item of open) this.settle(item, null, err);
         return;
@@ -392,6 +392,21 @@ export class LedgerWriter {
     if (answer) item.resolve(answer);
     else item.reject(err);
   }
+}
+
+/**
+ * PostgreSQL unreachable, restarting or out of connections: the batch may pass later as it is.
+ * Anything else (a data error, a broken rule) comes from one of its requests.
+ */
+function isConnectionFailure(err: unknown): boolean {
+  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && (/^(08|53|57)/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(code))) {
+    return true;
+  }
+  return (
+    typeof message === 'string' &&
+    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(message)
+  );
 }
 
 function addIfKnown(set: Set<number>, id: number | null): void {

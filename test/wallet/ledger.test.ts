@@ -268,6 +268,27 @@ describe('wallet: earn, spend, lots, holds, reversals', () => {
     await assertLedgerHolds(instance.ctx.infra.pool, partnerId);
   });
 
+  it('keys are forgotten after their retention: older answers are deleted, recent ones kept', async () => {
+    const pool = instance.ctx.infra.pool;
+    const key = newKey();
+    await api.earn(uniqueId('ret'), { points: 1 }, key);
+    await pool.query("UPDATE wallet_requests SET created_at = now() - interval '8 days' WHERE partner_id = $1 AND idempotency_key = $2", [
+      partnerId,
+      key,
+    ]);
+    const kept = newKey();
+    await api.earn(uniqueId('ret'), { points: 1 }, kept);
+    assert.ok(((await step('wallet-key-retention')) as number) >= 1);
+    const { rows } = await pool.query<{ idempotency_key: string }>(
+      'SELECT idempotency_key FROM wallet_requests WHERE partner_id = $1 AND idempotency_key = ANY($2)',
+      [partnerId, [key, kept]],
+    );
+    assert.deepEqual(
+      rows.map((r) => r.idempotency_key),
+      [kept],
+    );
+  });
+
   it('history is newest first, in pages', async () => {
     const user = uniqueId('p');
     for (let i = 1; i <= 5; i++) await api.earn(user, { points: i });
@@ -309,6 +330,39 @@ describe('wallet: earn, spend, lots, holds, reversals', () => {
     assert.equal((await api.get(user)).body.balance, 107);
     const missing = await api.post(`/v1/wallets/${user}/earn`, { points: 1, reason: 'r' }, null);
     assert.equal(missing.status, 400);
+  });
+
+  it('a wallet broken by hand fails alone: the rest of its batch is applied', async () => {
+    const broken = uniqueId('broken');
+    const others = [uniqueId('o'), uniqueId('o')];
+    for (const u of [broken, ...others]) await api.earn(u, { points: 10 });
+    const pool = instance.ctx.infra.pool;
+    // its balance no longer the sum of its lots: the ledger's rules find 60 points that no lot holds
+    await pool.query("UPDATE wallet_accounts SET balance = balance + 50 WHERE partner_id = $1 AND user_id = $2 AND kind = 'user'", [
+      partnerId,
+      broken,
+    ]);
+    try {
+      const [spend, ...transfers] = await Promise.all([
+        api.spend(broken, 40),
+        api.transfer(others[0]!, others[1]!, 3),
+        api.transfer(others[1]!, others[0]!, 1),
+        api.earn(others[0]!, { points: 5 }),
+      ]);
+      assert.equal(spend.status, 500);
+      assert.equal(spend.body.error.code, 'internal_error');
+      assert.deepEqual(
+        transfers.map((t) => t.status),
+        [201, 201, 201],
+      );
+      assert.equal((await api.get(others[0]!)).body.balance, 13);
+    } finally {
+      await pool.query("UPDATE wallet_accounts SET balance = balance - 50 WHERE partner_id = $1 AND user_id = $2 AND kind = 'user'", [
+        partnerId,
+        broken,
+      ]);
+    }
+    await assertLedgerHolds(pool, partnerId);
   });
 
   it('the admin token reads any partner’s wallets (naming the partner); a partner only its own', async () => {
