@@ -1,5 +1,5 @@
 // What the writer is asked to do: a partner's write (with its idempotency key) or a system step.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export type WalletRequest =
   | { type: 'earn'; partnerId: string; userId: string; points: number; expiresAt: number | null; reason: string }
@@ -27,9 +27,8 @@ export interface Idempotency {
  * an absent body is the empty object).
  */
 export function fingerprintOf(route: string, params: Readonly<Record<string, string>>, body: unknown): Buffer {
-  return createHash('sha256')
-    .update(canonicalJson({ route, params, body: body ?? {} }))
-    .digest();
+  // The one-shot hash: no Hash object per request.
+  return hash('sha256', canonicalJson({ route, params, body: body ?? {} }), 'buffer');
 }
 
 /** JSON with object keys sorted, recursively: one text per JSON value. */
