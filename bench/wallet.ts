@@ -58,7 +58,10 @@ export function runWalletJob(job: WalletJob): Promise<LoadResult> {
   return runWorkerProcess<LoadResult>(new URL('./wallet-worker.ts', import.meta.url), job);
 }
 
-/** The ledger's books after a run: every transaction balanced (so all accounts sum to zero), no negative balance. */
+/**
+ * The ledger's books after a run: every transaction balanced (so all accounts sum to zero), every
+ * lot the sum of its postings and not negative (so is every balance, the sum of a wallet's lots).
+ */
 export async function auditLedger(databaseUrl: string): Promise<string> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
@@ -66,12 +69,12 @@ export async function auditLedger(databaseUrl: string): Promise<string> {
     const { rows } = await client.query<{ unbalanced: number; total: string; negative: number; drift: number }>(`
       SELECT (SELECT count(*) FROM (SELECT 1 FROM wallet_postings GROUP BY transaction_id HAVING sum(points) <> 0) u)::int AS unbalanced,
              (SELECT coalesce(sum(points), 0) FROM wallet_postings)::text AS total,
-             (SELECT count(*) FROM wallet_accounts WHERE balance < 0)::int AS negative,
-             (SELECT count(*) FROM wallet_accounts a WHERE a.kind = 'user'
-                AND a.balance <> (SELECT coalesce(sum(points), 0) FROM wallet_postings p WHERE p.account_id = a.id))::int AS drift`);
+             (SELECT count(*) FROM wallet_lots WHERE remaining < 0)::int AS negative,
+             (SELECT count(*) FROM wallet_lots l
+               WHERE l.remaining <> (SELECT coalesce(sum(points), 0) FROM wallet_postings p WHERE p.lot_id = l.id))::int AS drift`);
     const r = rows[0]!;
     const pass = r.unbalanced === 0 && r.total === '0' && r.negative === 0 && r.drift === 0;
-    return `${pass ? 'PASS' : 'FAIL'} (unbalanced transactions ${r.unbalanced}, sum of all accounts ${r.total}, negative balances ${r.negative}, balances ≠ postings ${r.drift})`;
+    return `${pass ? 'PASS' : 'FAIL'} (unbalanced transactions ${r.unbalanced}, sum of all accounts ${r.total}, negative lots ${r.negative}, lots ≠ postings ${r.drift})`;
   } finally {
     await client.end();
   }

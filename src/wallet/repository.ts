@@ -51,8 +51,8 @@ export interface AnswerRow extends StoredAnswer {
 const ENSURE_WALLETS = `
 WITH wanted AS (SELECT * FROM unnest($1::text[], $2::text[]) AS w(partner_id, user_id)),
 created AS (
-  INSERT INTO wallet_accounts (partner_id, kind, user_id, balance)
-  SELECT partner_id, 'user', user_id, 0 FROM wanted ORDER BY partner_id, user_id
+  INSERT INTO wallet_accounts (partner_id, kind, user_id)
+  SELECT partner_id, 'user', user_id FROM wanted ORDER BY partner_id, user_id
   ON CONFLICT (partner_id, user_id) WHERE kind = 'user' DO NOTHING
   RETURNING id, partner_id, user_id
 )
@@ -96,8 +96,8 @@ SELECT r.partner_id, r.idempotency_key, r.fingerprint, r.refused, r.answer
 
 /** The batch's wallets, locked in id order: the one lock order every batch of every instance follows. */
 const LOCK_WALLETS = `
-SELECT coalesce(json_agg(json_build_array(id, balance, partner_id, user_id)), '[]') AS wallets
-  FROM (SELECT id, balance, partner_id, user_id FROM wallet_accounts WHERE id = ANY($1::bigint[]) AND kind = 'user' ORDER BY id FOR UPDATE) w`;
+SELECT coalesce(json_agg(json_build_array(id, partner_id, user_id)), '[]') AS wallets
+  FROM (SELECT id, partner_id, user_id FROM wallet_accounts WHERE id = ANY($1::bigint[]) AND kind = 'user' ORDER BY id FOR UPDATE) w`;
 
 const OPEN_LOTS = `
 SELECT coalesce(json_agg(json_build_array(account_id, id, kind, remaining, ${ms('expires_at')}) ORDER BY account_id, expires_at, id), '[]') AS lots
@@ -116,7 +116,7 @@ SELECT r.reverses, NULL, p.lot_id, sum(p.points)::bigint
 
 const DRAW_IDS = "SELECT string_agg(nextval('wallet_ids')::text, ',') AS ids FROM generate_series(1, $1::int)";
 
-/** Everything a batch applied, in one statement; the postings' trigger moves balances and lots. */
+/** Everything a batch applied, in one statement; the postings' trigger moves the lots. */
 const WRITE_EFFECTS = `
 WITH transactions AS (
   INSERT INTO wallet_transactions (id, partner_id, kind, account_id, counter_account_id, amount, reason, reverses, hold_id, created_at)
@@ -336,24 +336,28 @@ export class LedgerStore {
     }));
   }
 
-  /** Locks the wallets in id order and reads them with their open lots (in spending order). */
+  /** Locks the wallets in id order and reads them with their open lots (in spending order): a balance is the sum of its lots. */
   async lockWallets(client: PoolClient, walletIds: readonly number[]): Promise<Map<number, Wallet>> {
     const wallets = new Map<number, Wallet>();
     if (walletIds.length === 0) return wallets;
     const ids = integerArray(walletIds);
-    const locked = await client.query<{ wallets: Array<[number, number, string, string]> }>({
+    const locked = await client.query<{ wallets: Array<[number, string, string]> }>({
       name: 'wallet-lock',
       text: LOCK_WALLETS,
       values: [ids],
     });
-    for (const [id, balance, partnerId, userId] of locked.rows[0]!.wallets) wallets.set(id, { id, partnerId, userId, balance, lots: [] });
+    for (const [id, partnerId, userId] of locked.rows[0]!.wallets) wallets.set(id, { id, partnerId, userId, balance: 0, lots: [] });
     const lots = await client.query<{ lots: Array<[number, number, LotKind, number, number | null]> }>({
       name: 'wallet-open-lots',
       text: OPEN_LOTS,
       values: [ids],
     });
-    for (const [accountId, id, kind, remaining, expiresAt] of lots.rows[0]!.lots)
-      wallets.get(accountId)?.lots.push({ id, kind, expiresAt, remaining });
+    for (const [accountId, id, kind, remaining, expiresAt] of lots.rows[0]!.lots) {
+      const wallet = wallets.get(accountId);
+      if (!wallet) continue;
+      wallet.lots.push({ id, kind, expiresAt, remaining });
+      wallet.balance += remaining;
+    }
     return wallets;
   }
 

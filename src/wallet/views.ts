@@ -10,7 +10,7 @@ const ms = (column: string) => `(extract(epoch FROM ${column}) * 1000)::bigint`;
 const LISTED_LOTS = 100;
 
 const WALLET = `
-SELECT a.balance,
+SELECT (SELECT coalesce(sum(l.remaining), 0) FROM wallet_lots l WHERE l.account_id = a.id AND l.open)::bigint AS balance,
        (SELECT coalesce(sum(h.amount), 0) FROM wallet_holds h WHERE h.account_id = a.id AND h.status = 'pending')::bigint AS held,
        (SELECT coalesce(json_agg(json_build_array(l.id, l.kind, l.remaining, ${ms('l.expires_at')}) ORDER BY l.expires_at, l.id), '[]')
           FROM (SELECT * FROM wallet_lots WHERE account_id = a.id AND open ORDER BY expires_at, id LIMIT ${LISTED_LOTS}) l) AS lots,

@@ -131,7 +131,7 @@ describe('wallet under faults: every 2xx durable, nothing applied twice', () => 
       });
       await assertEachKeyOnce(ctx.infra.pool, partnerId, valid.length + users.length);
       const total = await ctx.infra.pool.query<{ sum: number }>(
-        "SELECT sum(balance)::bigint AS sum FROM wallet_accounts WHERE partner_id = $1 AND kind = 'user'",
+        'SELECT sum(balance)::bigint AS sum FROM wallet_balances WHERE partner_id = $1',
         [partnerId],
       );
       assert.equal(total.rows[0]!.sum, 40 * 500, 'transfers move points, never make or lose them');
@@ -192,7 +192,7 @@ describe('wallet under faults: every 2xx durable, nothing applied twice', () => 
       const pool = instance.ctx.infra.pool;
       await assertEachKeyOnce(pool, partnerId, keys.length + 2);
       const balances = await pool.query<{ user_id: string; balance: number }>(
-        "SELECT user_id, balance FROM wallet_accounts WHERE partner_id = $1 AND kind = 'user' ORDER BY user_id = $2 DESC",
+        'SELECT user_id, balance FROM wallet_balances WHERE partner_id = $1 ORDER BY user_id = $2 DESC',
         [partnerId, a],
       );
       assert.deepEqual(

@@ -61,9 +61,9 @@ export async function deadlocks(pool: Pool): Promise<number> {
 
 /**
  * The ledger's invariants, over every wallet of the database (or of one partner): each
- * transaction sums to zero (so all accounts together do), every user balance and every lot is
- * exactly the sum of its postings and never negative, a balance is the sum of its open lots, and
- * the partner's held account holds exactly its pending holds.
+ * transaction sums to zero (so all accounts together do), every lot is exactly the sum of its
+ * postings and never negative (so every balance, the sum of a wallet's lots, is the sum of its
+ * postings and never negative), and the partner's held account holds exactly its pending holds.
  */
 export async function assertLedgerHolds(pool: Pool, partnerId?: string): Promise<void> {
   const scope = partnerId ? 'AND a.partner_id = $1' : '';
@@ -81,13 +81,6 @@ export async function assertLedgerHolds(pool: Pool, partnerId?: string): Promise
   );
   assert.equal(Number(total.sum), 0, 'the sum over all accounts is zero');
   assert.deepEqual(
-    await q(`SELECT a.id, a.balance, coalesce(sum(p.points), 0)::bigint AS posted
-               FROM wallet_accounts a LEFT JOIN wallet_postings p ON p.account_id = a.id
-              WHERE a.kind = 'user' ${scope} GROUP BY a.id HAVING a.balance <> coalesce(sum(p.points), 0) OR a.balance < 0`),
-    [],
-    'every balance is the sum of its postings, and not negative',
-  );
-  assert.deepEqual(
     await q(`SELECT l.id, l.remaining, coalesce(sum(p.points), 0)::bigint AS posted
                FROM wallet_lots l JOIN wallet_accounts a ON a.id = l.account_id LEFT JOIN wallet_postings p ON p.lot_id = l.id
               WHERE true ${scope} GROUP BY l.id HAVING l.remaining <> coalesce(sum(p.points), 0) OR l.remaining < 0`),
@@ -95,11 +88,11 @@ export async function assertLedgerHolds(pool: Pool, partnerId?: string): Promise
     'every lot is the sum of its postings, and not negative',
   );
   assert.deepEqual(
-    await q(`SELECT a.id FROM wallet_accounts a
-              WHERE a.kind = 'user' ${scope}
-                AND a.balance <> (SELECT coalesce(sum(remaining), 0) FROM wallet_lots l WHERE l.account_id = a.id)`),
+    await q(`SELECT a.account_id, a.balance FROM wallet_balances a
+              WHERE true ${scope}
+                AND (a.balance < 0 OR a.balance <> (SELECT coalesce(sum(points), 0) FROM wallet_postings p WHERE p.account_id = a.account_id))`),
     [],
-    'every balance is the sum of its lots',
+    'every balance is the sum of its postings, and not negative',
   );
   assert.deepEqual(
     await q(`SELECT a.partner_id FROM wallet_accounts a
@@ -113,9 +106,9 @@ export async function assertLedgerHolds(pool: Pool, partnerId?: string): Promise
 
 /** A wallet's balance as stored (after the writer answered). */
 export async function storedBalance(pool: Pool, partnerId: string, userId: string): Promise<number | null> {
-  const { rows } = await pool.query<{ balance: number }>(
-    "SELECT balance FROM wallet_accounts WHERE partner_id = $1 AND user_id = $2 AND kind = 'user'",
-    [partnerId, userId],
-  );
+  const { rows } = await pool.query<{ balance: number }>('SELECT balance FROM wallet_balances WHERE partner_id = $1 AND user_id = $2', [
+    partnerId,
+    userId,
+  ]);
   return rows[0]?.balance ?? null;
 }

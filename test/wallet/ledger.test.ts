@@ -332,37 +332,39 @@ describe('wallet: earn, spend, lots, holds, reversals', () => {
     assert.equal(missing.status, 400);
   });
 
-  it('a wallet broken by hand fails alone: the rest of its batch is applied', async () => {
-    const broken = uniqueId('broken');
+  it('a request the database refuses fails alone: the rest of its batch is applied', async () => {
+    // Another partner, whose issuance account is then deleted by hand: its earns name an account
+    // that does not exist, which the postings' trigger refuses.
+    const broken = await createPartner(instance.app, 'broken');
+    const brokenApi = walletClient(instance.app, broken.apiKey);
+    await brokenApi.earn('victim', { points: 1 });
     const others = [uniqueId('o'), uniqueId('o')];
-    for (const u of [broken, ...others]) await api.earn(u, { points: 10 });
+    for (const u of others) await api.earn(u, { points: 10 });
     const pool = instance.ctx.infra.pool;
-    // its balance no longer the sum of its lots: the ledger's rules find 60 points that no lot holds
-    await pool.query("UPDATE wallet_accounts SET balance = balance + 50 WHERE partner_id = $1 AND user_id = $2 AND kind = 'user'", [
-      partnerId,
-      broken,
-    ]);
+    const { rows } = await pool.query<{ id: number }>(
+      "DELETE FROM wallet_accounts WHERE partner_id = $1 AND kind = 'issuance' RETURNING id",
+      [broken.partnerId],
+    );
     try {
-      const [spend, ...transfers] = await Promise.all([
-        api.spend(broken, 40),
+      const [refused, ...applied] = await Promise.all([
+        brokenApi.earn('victim', { points: 5 }),
         api.transfer(others[0]!, others[1]!, 3),
         api.transfer(others[1]!, others[0]!, 1),
         api.earn(others[0]!, { points: 5 }),
       ]);
-      assert.equal(spend.status, 500);
-      assert.equal(spend.body.error.code, 'internal_error');
+      assert.equal(refused.status, 500);
+      assert.equal(refused.body.error.code, 'internal_error');
       assert.deepEqual(
-        transfers.map((t) => t.status),
+        applied.map((t) => t.status),
         [201, 201, 201],
       );
       assert.equal((await api.get(others[0]!)).body.balance, 13);
     } finally {
-      await pool.query("UPDATE wallet_accounts SET balance = balance - 50 WHERE partner_id = $1 AND user_id = $2 AND kind = 'user'", [
-        partnerId,
-        broken,
-      ]);
+      await pool.query("INSERT INTO wallet_accounts (id, partner_id, kind) VALUES ($1, $2, 'issuance')", [rows[0]!.id, broken.partnerId]);
     }
+    assert.equal((await brokenApi.get('victim')).body.balance, 1);
     await assertLedgerHolds(pool, partnerId);
+    await assertLedgerHolds(pool, broken.partnerId);
   });
 
   it('the admin token reads any partner’s wallets (naming the partner); a partner only its own', async () => {

@@ -163,13 +163,13 @@ export async function walletScenario(admin: AdminClient, options: WalletScenario
           ).rows[0]?.partner_id;
         const books = (
           await pool.query<{ unbalanced: number; total: string; negative: number; drift: number }>(
-            `WITH accounts AS (SELECT id, kind, balance FROM wallet_accounts WHERE partner_id = $1)
+            `WITH accounts AS (SELECT id FROM wallet_accounts WHERE partner_id = $1)
              SELECT (SELECT count(*) FROM (SELECT 1 FROM wallet_postings p JOIN accounts a ON a.id = p.account_id
                                            GROUP BY p.transaction_id HAVING sum(p.points) <> 0) u)::int AS unbalanced,
                     (SELECT coalesce(sum(p.points), 0) FROM wallet_postings p JOIN accounts a ON a.id = p.account_id)::text AS total,
-                    (SELECT count(*) FROM accounts WHERE balance < 0)::int AS negative,
-                    (SELECT count(*) FROM accounts a WHERE a.kind = 'user'
-                       AND a.balance <> (SELECT coalesce(sum(points), 0) FROM wallet_postings p WHERE p.account_id = a.id))::int AS drift`,
+                    (SELECT count(*) FROM wallet_balances WHERE partner_id = $1 AND balance < 0)::int AS negative,
+                    (SELECT count(*) FROM wallet_balances b WHERE b.partner_id = $1
+                       AND b.balance <> (SELECT coalesce(sum(points), 0) FROM wallet_postings p WHERE p.account_id = b.account_id))::int AS drift`,
             [partnerId],
           )
         ).rows[0]!;
