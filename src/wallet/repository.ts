@@ -124,9 +124,10 @@ WITH transactions AS (
     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[], $8::bigint[], $9::bigint[])
       AS t(id, partner_id, kind, account_id, counter_account_id, amount, reason, reverses, hold_id)
 ), lots AS (
-  INSERT INTO wallet_lots (id, account_id, kind, expires_at, transaction_id)
-  SELECT id, account_id, kind, ${fromMs('expires_ms')}, transaction_id
-    FROM unnest($11::bigint[], $12::bigint[], $13::text[], $14::bigint[], $15::bigint[]) AS l(id, account_id, kind, expires_ms, transaction_id)
+  INSERT INTO wallet_lots (id, account_id, kind, expires_at, transaction_id, remaining, open)
+  SELECT id, account_id, kind, ${fromMs('expires_ms')}, transaction_id, remaining, remaining > 0
+    FROM unnest($11::bigint[], $12::bigint[], $13::text[], $14::bigint[], $15::bigint[], $29::bigint[])
+      AS l(id, account_id, kind, expires_ms, transaction_id, remaining)
 ), holds AS (
   INSERT INTO wallet_holds (id, partner_id, account_id, amount, status, expires_at, created_at)
   SELECT id, partner_id, account_id, amount, 'pending', ${fromMs('expires_ms')}, ${fromMs('$10')}
@@ -437,6 +438,7 @@ export class LedgerStore {
         integerArray(p.map((x) => x.accountId)),
         integerArray(p.map((x) => x.lotId)),
         integerArray(p.map((x) => x.points)),
+        integerArray(l.map((x) => x.remaining)),
       ],
     });
     // Every settlement found its hold pending (the wallet lock guarantees it; this proves it).

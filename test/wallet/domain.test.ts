@@ -180,6 +180,8 @@ describe('wallet domain: a random ledger keeps its books', () => {
           if (p.lotId !== null) lotPosted.set(p.lotId, (lotPosted.get(p.lotId) ?? 0) + p.points);
         }
         for (const [t, sum] of byTransaction) assert.equal(sum, 0, `transaction ${t} sums to zero`);
+        // a lot made in the batch is written with what its postings add up to (the trigger checks it)
+        for (const l of effects.lots) assert.equal(l.remaining, lotPosted.get(l.id) ?? 0, `new lot ${l.id}`);
         assert.equal(new Set(effects.transactions.map((t) => t.id)).size, byTransaction.size);
         for (const w of wallets.values()) {
           assert.ok(w.balance >= 0);

@@ -158,20 +158,29 @@ BEGIN
     RAISE EXCEPTION 'wallet postings without a lot name an account that is not a partner''s' USING ERRCODE = 'foreign_key_violation';
   END IF;
 
-  -- with a lot: a lot of that very account (lots belong to user accounts only)
+  -- with a lot: a lot of that very account (lots belong to user accounts only). A lot made by
+  -- this statement (its xmin is this transaction's: a batch writes in one statement, and nothing
+  -- else in its transaction touches lots) was inserted with its final points, which must be what
+  -- its postings add up to; any other lot moves by its postings. Inserting new lots whole spares
+  -- each an update (one that could not be HOT: it opened the lot).
   EXECUTE $q$
     WITH moves AS MATERIALIZED (
       SELECT lot_id, account_id, sum(points) AS delta FROM new_postings WHERE lot_id IS NOT NULL GROUP BY lot_id, account_id
-    ), lots AS (
+    ), touched AS MATERIALIZED (
+      SELECT l.id, l.account_id, l.remaining, l.xmin = pg_current_xact_id()::xid AS made_now
+        FROM wallet_lots l WHERE l.id = ANY (ARRAY(SELECT lot_id FROM moves))
+    ), moved AS (
       UPDATE wallet_lots l SET remaining = l.remaining + m.delta, open = l.remaining + m.delta > 0
         FROM moves m
-       WHERE l.id = ANY (ARRAY(SELECT lot_id FROM moves)) AND l.id = m.lot_id AND l.account_id = m.account_id
+       WHERE l.id = ANY (ARRAY(SELECT id FROM touched WHERE NOT made_now)) AND l.id = m.lot_id AND l.account_id = m.account_id
       RETURNING l.id
     )
-    SELECT (SELECT count(*) FROM moves), (SELECT count(*) FROM lots)
+    SELECT (SELECT count(*) FROM moves),
+           (SELECT count(*) FROM moved)
+             + (SELECT count(*) FROM moves m JOIN touched t ON t.id = m.lot_id AND t.account_id = m.account_id AND t.made_now AND t.remaining = m.delta)
   $q$ INTO expected, applied;
   IF expected <> applied THEN
-    RAISE EXCEPTION 'wallet postings name a lot of another account, or none' USING ERRCODE = 'foreign_key_violation';
+    RAISE EXCEPTION 'wallet postings name a lot of another account, or none, or a new lot that is not their sum' USING ERRCODE = 'foreign_key_violation';
   END IF;
   RETURN NULL;
 END $$;

@@ -154,6 +154,8 @@ export interface NewLot {
   kind: LotKind;
   expiresAt: number | null;
   transactionId: number;
+  /** Its points once the whole batch is applied (it is written with them: see the migration's trigger). */
+  remaining: number;
 }
 
 export interface NewHold {
@@ -200,6 +202,10 @@ export function applyBatch(state: BatchState, ops: readonly LedgerOp[]): { effec
   const ledger = new BatchLedger(state);
   for (const wallet of state.wallets.values()) ledger.expireDue(wallet);
   const results = ops.map((op) => ledger.apply(op));
+  // The lots made in this batch, as they are at its end (0: taken again within it).
+  for (const lot of ledger.effects.lots) {
+    lot.remaining = state.wallets.get(lot.accountId)!.lots.find((open) => open.id === lot.id)?.remaining ?? 0;
+  }
   return { effects: ledger.effects, results };
 }
 
@@ -240,7 +246,7 @@ class BatchLedger {
     if (wallet.balance + op.points > MAX_BALANCE) return refuse('balance_limit', { balance: wallet.balance, limit: MAX_BALANCE });
     const transactionId = this.transaction(op.partnerId, 'earn', wallet.id, op.points, op.reason);
     const lotId = this.newId();
-    this.effects.lots.push({ id: lotId, accountId: wallet.id, kind: 'earn', expiresAt: op.expiresAt, transactionId });
+    this.effects.lots.push({ id: lotId, accountId: wallet.id, kind: 'earn', expiresAt: op.expiresAt, transactionId, remaining: 0 });
     this.post(transactionId, wallet.id, lotId, op.points);
     this.post(transactionId, this.partner(op.partnerId).issuance, null, -op.points);
     insertSorted(wallet.lots, { id: lotId, kind: 'earn', expiresAt: op.expiresAt, remaining: op.points });
@@ -273,7 +279,7 @@ class BatchLedger {
       let lot = to.lots.find((l) => l.kind === 'received' && l.expiresAt === piece.expiresAt);
       if (!lot) {
         lot = { id: this.newId(), kind: 'received', expiresAt: piece.expiresAt, remaining: 0 };
-        this.effects.lots.push({ id: lot.id, accountId: to.id, kind: 'received', expiresAt: piece.expiresAt, transactionId });
+        this.effects.lots.push({ id: lot.id, accountId: to.id, kind: 'received', expiresAt: piece.expiresAt, transactionId, remaining: 0 });
         insertSorted(to.lots, lot);
       }
       lot.remaining += piece.points;
