@@ -70,8 +70,10 @@ export async function auditLedger(databaseUrl: string): Promise<string> {
       SELECT (SELECT count(*) FROM (SELECT 1 FROM wallet_postings GROUP BY transaction_id HAVING sum(points) <> 0) u)::int AS unbalanced,
              (SELECT coalesce(sum(points), 0) FROM wallet_postings)::text AS total,
              (SELECT count(*) FROM wallet_lots WHERE remaining < 0)::int AS negative,
+             -- one pass over the postings, grouped (there is no index by lot: a lookup per lot would scan them all each time)
              (SELECT count(*) FROM wallet_lots l
-               WHERE l.remaining <> (SELECT coalesce(sum(points), 0) FROM wallet_postings p WHERE p.lot_id = l.id))::int AS drift`);
+                LEFT JOIN (SELECT lot_id, sum(points) AS posted FROM wallet_postings WHERE lot_id IS NOT NULL GROUP BY lot_id) p ON p.lot_id = l.id
+               WHERE l.remaining <> coalesce(p.posted, 0))::int AS drift`);
     const r = rows[0]!;
     const pass = r.unbalanced === 0 && r.total === '0' && r.negative === 0 && r.drift === 0;
     return `${pass ? 'PASS' : 'FAIL'} (unbalanced transactions ${r.unbalanced}, sum of all accounts ${r.total}, negative lots ${r.negative}, lots ≠ postings ${r.drift})`;
