@@ -1,9 +1,9 @@
 // npm run bench -- --wallet --compare: seed 002's points design (bench/wallet-baseline.ts) and
 // Floodgate's wallet, one after the other on this machine, under the same closed-loop transfer
 // loads: random pairs of 10,000 wallets, and seed 002's own case, 50 pairs of wallets each sending
-// to the other both ways at once. For each: transfers/s, p99, errors, deadlocks (each server
-// counts its own: PostgreSQL's pg_stat_database reports them seconds late), and whether the points
-// add up.
+// to the other both ways at once. For each: transfers/s, p99, errors, the CPU a transfer cost the
+// server and PostgreSQL, deadlocks (each server counts its own: PostgreSQL's pg_stat_database
+// reports them seconds late), and whether the points add up.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { LoadResult } from './closed-loop.js';
@@ -107,7 +107,7 @@ export async function walletCompare(options: CompareOptions): Promise<CompareRow
           connections: options.connections,
           seconds: options.seconds,
           keyPrefix: `${userPrefix}${w.wallets}-`,
-          watch: {},
+          watch: { serverPid: server.child.pid!, postgres: d.databaseUrl },
         });
         const deadlocks = (await deadlocksOf(server.origin, d.design)) - before;
         const audit = d.design === 'floodgate' ? await auditLedger(d.databaseUrl) : await auditSeed(d.databaseUrl, SEEDED * POINTS_EACH);
@@ -125,13 +125,13 @@ export async function walletCompare(options: CompareOptions): Promise<CompareRow
 
 export function formatWalletCompare(rows: CompareRow[]): string {
   const lines = [
-    '| workload | design | transfers/s | p50 ms | p99 ms | errors | deadlocks | audit | Floodgate ÷ design |',
-    '|---|---|---:|---:|---:|---:|---:|---|---:|',
+    '| workload | design | transfers/s | p50 ms | p99 ms | errors | deadlocks | server µs/transfer | PostgreSQL µs/transfer | audit | Floodgate ÷ design |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|',
   ];
   for (const r of rows) {
     const floodgate = rows.find((x) => x.workload === r.workload && x.design === 'floodgate')!;
     lines.push(
-      `| ${r.workload} | ${r.design} | ${r.result.perSecond} | ${r.result.p50Ms.toFixed(1)} | ${r.result.p99Ms.toFixed(1)} | ${r.result.errors} | ${r.deadlocks} | ${r.audit} | ${(floodgate.result.perSecond / r.result.perSecond).toFixed(1)}x |`,
+      `| ${r.workload} | ${r.design} | ${r.result.perSecond} | ${r.result.p50Ms.toFixed(1)} | ${r.result.p99Ms.toFixed(1)} | ${r.result.errors} | ${r.deadlocks} | ${r.result.cpu?.perRequestUs.server ?? '-'} | ${r.result.cpu?.perRequestUs.postgres ?? '-'} | ${r.audit} | ${(floodgate.result.perSecond / r.result.perSecond).toFixed(1)}x |`,
     );
   }
   return lines.join('\n');
