@@ -24,6 +24,8 @@ const { values } = parseArgs({
     seeds: { type: 'string' },
     // Only the paths whose name contains this (e.g. --paths seats); every path by default.
     paths: { type: 'string', default: '' },
+    // The wallet's measurements only (with --compare: the wallet against seed 002's design); bench/wallet*.ts.
+    wallet: { type: 'boolean', default: false },
   },
 });
 const seconds = Number(values.seconds);
@@ -239,6 +241,18 @@ if (values.ab !== undefined) {
   process.exit(0);
 }
 
+if (values.wallet) {
+  const { walletCommand } = await import('./wallet-command.js');
+  await walletCommand({
+    redisUrl: env('BENCH_REDIS_URL'),
+    databaseUrl: env('BENCH_DATABASE_URL'),
+    seconds,
+    rounds,
+    compare: values.compare,
+  });
+  process.exit(0);
+}
+
 if (values.compare) {
   const { compare, formatCompare } = await import('./compare.js');
   const rows = await compare({ redisUrl: env('BENCH_REDIS_URL'), databaseUrl: env('BENCH_DATABASE_URL'), seconds, connections });
@@ -372,3 +386,7 @@ if (seatCost)
   console.log(`\nseats: Redis time per best-available hold (1-6 seats) on a 100,000-seat venue, INFO commandstats:\n\n${seatCost}`);
 console.log(`\n${await deciderSummary(env('BENCH_DATABASE_URL'))}`);
 console.log(`\n${JSON.stringify({ connections: connectionCounts, seconds, rounds, rows, wrk: wrkRows, bulk }, null, 2)}`);
+
+// The wallet's transfers (bench/wallet*.ts), after everything above, with a server of their own.
+const { walletCommand } = await import('./wallet-command.js');
+await walletCommand({ redisUrl: env('BENCH_REDIS_URL'), databaseUrl: env('BENCH_DATABASE_URL'), seconds, rounds, compare: false });

@@ -8,5 +8,6 @@ import { outbox } from './outbox/definition.js';
 import { partners } from './partners/definition.js';
 import { seats } from './seats/definition.js';
 import { waitingRoom } from './waiting-room/definition.js';
+import { wallet } from './wallet/definition.js';
 
-export const CAPABILITIES: readonly CapabilityDefinition[] = [partners, outbox, waitingRoom, claims, seats, courses];
+export const CAPABILITIES: readonly CapabilityDefinition[] = [partners, outbox, waitingRoom, claims, seats, courses, wallet];

@@ -108,7 +108,7 @@ export async function loadtestCommand(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   try {
-    const scenario = await prepare(values, admin);
+    const scenario = await prepare(values, admin, target);
     console.log(
       `${scenario.name} against ${target}: ${JSON.stringify(scenario.describe())}; stages ${stages.map(formatStage).join(', ')} (Ctrl-C stops it early and still reports)`,
     );
@@ -164,7 +164,7 @@ export async function loadtestCommand(argv: string[]): Promise<number> {
 type Values = ReturnType<typeof parseOptions<typeof OPTIONS>>;
 
 /** Checks that no option of another scenario was given (it would be ignored in silence), then sets the scenario up. */
-async function prepare(values: Values, admin: AdminClient): Promise<PreparedScenario> {
+async function prepare(values: Values, admin: AdminClient, target: string): Promise<PreparedScenario> {
   const chosen = SCENARIOS.find((d) => d.name === values.scenario);
   const own = new Set(Object.keys(chosen?.options ?? {}));
   const all = values as Record<string, unknown>;
@@ -175,7 +175,7 @@ async function prepare(values: Values, admin: AdminClient): Promise<PreparedScen
   }
   const databaseUrl = values['database-url'] ?? process.env.DATABASE_URL;
   if (databaseUrl) url('database-url', databaseUrl, ['postgres:', 'postgresql:']);
-  if (chosen) return chosen.prepare(all as OptionValues, admin, databaseUrl);
+  if (chosen) return chosen.prepare(all as OptionValues, admin, databaseUrl, target);
   if (values['database-url'] !== undefined) throw new UsageError('--database-url is read by the built-in scenarios only');
   return fileScenario(values.scenario!);
 }

@@ -17,7 +17,7 @@ export interface ScenarioDefinition {
   /** Whether it sets up or reads its target with the admin token. */
   readonly needsAdminToken: boolean;
   /** Checks its options (UsageError) and sets it up on the target. */
-  prepare(values: OptionValues, admin: AdminClient, databaseUrl: string | undefined): Promise<PreparedScenario>;
+  prepare(values: OptionValues, admin: AdminClient, databaseUrl: string | undefined, target: string): Promise<PreparedScenario>;
 }
 
 /** A string option's value (undefined when absent). */

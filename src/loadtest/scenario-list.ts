@@ -3,6 +3,7 @@
 import type { ScenarioDefinition } from './scenario-definition.js';
 import { coursesDefinition } from './scenarios/courses-args.js';
 import { seatsOneSeatDefinition, seatsOnSaleDefinition } from './scenarios/seats.js';
+import { walletDefinition } from './scenarios/wallet.js';
 import { claimsDefinition, waitingRoomDefinition } from './scenarios.js';
 
 export const SCENARIOS: readonly ScenarioDefinition[] = [
@@ -11,4 +12,5 @@ export const SCENARIOS: readonly ScenarioDefinition[] = [
   seatsOneSeatDefinition,
   seatsOnSaleDefinition,
   coursesDefinition,
+  walletDefinition,
 ];

@@ -31,6 +31,13 @@ Scenarios and their own options:
                   --users N --p99-ms 50
   seats-onsale    an on-sale surge: best-available for 1-6 seats; --confirm-share confirm, the rest abandon
                   --venue-seats N --hold-seconds N --confirm-share 0.8 --p99-ms 50
+  courses         registration day: priority groups, carts of adds, polling as told; the record
+                  replayed through the rules for the audit (with --database-url)
+                  --students 18000 --courses 300 --groups 3 --group-gap 2s --early-share 0.02
+                  --max-credits 18 --p99-goal-ms 2000
+  wallet          transfers, spends, earns, holds and reversals, some replayed with their key; the
+                  ledger audited (with --database-url): accounts sum to zero, nothing negative, each 2xx once
+                  --wallets N (default 1000) --replay-share 0.1 [--api-key K]
 
 Ctrl-C stops the arrivals, gives requests in flight 2 s, then prints the summary, writes the report
 of what ran and exits 130; Ctrl-C again quits at once.
