@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
 import { after, before } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import { request } from 'undici';
 import type { Loops } from '../src/background.js';
 import type { Clock } from '../src/clock.js';
 import { type Config, loadConfig } from '../src/config.js';
@@ -214,6 +218,70 @@ export function cliEnv(prefix: string, extra: Record<string, string> = {}): Node
     LOG_LEVEL: 'warn',
     ...extra,
   };
+}
+
+/**
+ * A free loopback port, the kernel's choice: a port drawn at random can be in the kernel's
+ * ephemeral range (32768-60999), held by some client socket of this very test run.
+ */
+export async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** A `floodgate serve` child process (src/, through tsx) on the test Redis and PostgreSQL. */
+export interface ServeChild {
+  child: ChildProcess;
+  port: number;
+  origin: string;
+  /** The last few kilobytes it wrote to stderr (its logs at LOG_LEVEL=error), for failure messages. */
+  stderr(): string;
+}
+
+/**
+ * Starts `floodgate serve` and waits until /readyz answers 200; fails at once, with what the
+ * process wrote, if it exits first. `port` restarts one on the port an earlier one had.
+ */
+export async function startServe(prefix: string, options: { port?: number; env?: Record<string, string> } = {}): Promise<ServeChild> {
+  const port = options.port ?? (await freePort());
+  const origin = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--drain-seconds', '0'], {
+    env: cliEnv(prefix, { LOG_LEVEL: 'error', PORT: String(port), HOST: '127.0.0.1', ...options.env }),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-4096);
+  });
+  const served: ServeChild = { child, port, origin, stderr: () => stderr };
+  await eventually(
+    async () => {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(`floodgate serve exited (${child.exitCode ?? child.signalCode}) before it was ready: ${stderr}`);
+      }
+      const res = await request(`${origin}/readyz`);
+      await res.body.dump();
+      return res.statusCode === 200 ? true : undefined;
+    },
+    20_000,
+    200,
+  ).catch((err: unknown) => {
+    child.kill('SIGKILL');
+    throw err;
+  });
+  return served;
+}
+
+/** Kills a serve child with SIGKILL and waits until it is gone. */
+export async function killServe(served: ServeChild): Promise<void> {
+  const { child } = served;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGKILL');
+  await exited;
 }
 
 /**

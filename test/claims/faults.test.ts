@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { after, describe, it } from 'node:test';
 import { request } from 'undici';
-import { ADMIN_TOKEN, cliEnv, deletePrefix, eventually, sleep, startInstance, testPrefix, uniqueId } from '../helpers.js';
+import { ADMIN_TOKEN, deletePrefix, eventually, killServe, sleep, startInstance, startServe, testPrefix, uniqueId } from '../helpers.js';
 import { TcpProxy } from '../tcp-proxy.js';
 import { claim, createCampaign, createPartner, describeCampaign, pooled } from './helpers.js';
 
@@ -27,18 +26,8 @@ describe('claims under faults: nothing accepted is lost, nothing is sold twice',
   it('a process killed with SIGKILL during a burst, then restarted: every 201 is in PostgreSQL, stock holds', async () => {
     const prefix = testPrefix();
     prefixes.push(prefix);
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
-    const origin = `http://127.0.0.1:${port}`;
-    const env = cliEnv(prefix, { LOG_LEVEL: 'error', PORT: String(port), HOST: '127.0.0.1' });
-    const startServer = async (): Promise<ChildProcess> => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--drain-seconds', '0'], {
-        env,
-        stdio: 'ignore',
-      });
-      await eventually(async () => ((await request(`${origin}/readyz`)).statusCode === 200 ? true : undefined), 20_000, 200);
-      return child;
-    };
-    let server = await startServer();
+    let server = await startServe(prefix);
+    const { origin } = server;
     try {
       const json = async (path: string, body: object, headers: Record<string, string> = {}) => {
         const res = await request(`${origin}${path}`, {
@@ -62,7 +51,7 @@ describe('claims under faults: nothing accepted is lost, nothing is sold twice',
             if (r.status === 201) confirmed.push(r.body.claimId as string);
             if (confirmed.length >= 60 && !killed) {
               killed = true;
-              server.kill('SIGKILL');
+              server.child.kill('SIGKILL');
             }
           } catch {
             // the connection died with the process
@@ -72,8 +61,8 @@ describe('claims under faults: nothing accepted is lost, nothing is sold twice',
       );
       await burst;
       assert.ok(killed, 'the process was killed mid-burst');
-      if (server.exitCode === null && server.signalCode === null) await once(server, 'exit');
-      server = await startServer();
+      await killServe(server);
+      server = await startServe(prefix, { port: server.port });
 
       // the restarted instance's sweeper persists what the dead one accepted but had not committed
       const ctx = (await startInstance({ redisPrefix: prefix }, { background: false })).ctx;
@@ -86,7 +75,9 @@ describe('claims under faults: nothing accepted is lost, nothing is sold twice',
           },
           15_000,
           250,
-        );
+        ).catch((err: unknown) => {
+          throw new Error(`the log was not drained: ${String(err)}; the restarted server wrote: ${server.stderr()}`);
+        });
         for (const id of confirmed) assert.ok(stored.has(id), `a 201 (${id}) is missing from PostgreSQL`);
         const claimed = Number(await ctx.infra.redis.hget(`${prefix}:{camp:${campaignId}}:st`, 'claimed'));
         assert.equal(stored.size, claimed, 'every accepted claim is stored');
@@ -100,7 +91,13 @@ describe('claims under faults: nothing accepted is lost, nothing is sold twice',
           ),
           50,
         );
-        assert.equal(rest.filter((r) => r.status === 201).length, 300 - claimed);
+        const tally = new Map<number, { count: number; example: unknown }>();
+        for (const r of rest) tally.set(r.status, { count: (tally.get(r.status)?.count ?? 0) + 1, example: r.body });
+        assert.equal(
+          tally.get(201)?.count ?? 0,
+          300 - claimed,
+          `answers after the restart: ${JSON.stringify([...tally])}; the server wrote: ${server.stderr()}`,
+        );
         const rows = await ctx.infra.pool.query<{ n: number; seqs: number; users: number }>(
           'SELECT count(*)::int AS n, count(DISTINCT seq)::int AS seqs, count(DISTINCT user_id)::int AS users FROM claims WHERE campaign_id = $1',
           [campaignId],
@@ -110,7 +107,7 @@ describe('claims under faults: nothing accepted is lost, nothing is sold twice',
         await ctx.close();
       }
     } finally {
-      server.kill('SIGKILL');
+      await killServe(server);
     }
   });
 

@@ -1,22 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { request } from 'undici';
-import { ADMIN_TOKEN, cliEnv, deletePrefix, eventually, testPrefix, uniqueId } from '../helpers.js';
+import { ADMIN_TOKEN, cliEnv, deletePrefix, eventually, freePort, testPrefix, uniqueId } from '../helpers.js';
 
 const run = promisify(execFile);
 const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
-}
 
 describe('floodgate CLI', () => {
   const prefix = testPrefix();

@@ -1,34 +1,15 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { after, describe, it } from 'node:test';
 import { Pool } from 'undici';
 import { courses } from '../../src/courses/definition.js';
 import { pooled } from '../claims/helpers.js';
-import { ADMIN_TOKEN, cliEnv, deletePrefix, eventually, startInstance, testPrefix, uniqueId } from '../helpers.js';
+import { ADMIN_TOKEN, deletePrefix, eventually, killServe, startInstance, startServe, testPrefix, uniqueId } from '../helpers.js';
 import { TcpProxy } from '../tcp-proxy.js';
 import { assertAudited, course, decided, setUpTerm, statusOf, submit } from './helpers.js';
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
-
-/** A `floodgate serve` child on the test Redis and PostgreSQL (src/, through tsx). */
-async function startServer(prefix: string): Promise<{ child: ChildProcess; origin: string }> {
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const origin = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--drain-seconds', '0'], {
-    env: cliEnv(prefix, { LOG_LEVEL: 'error', PORT: String(port), HOST: '127.0.0.1' }),
-    stdio: 'ignore',
-  });
-  await eventually(
-    async () => {
-      const res = await fetch(`${origin}/readyz`).catch(() => null);
-      return res?.status === 200 ? true : undefined;
-    },
-    20_000,
-    200,
-  );
-  return { child, origin };
-}
 
 describe('course registration under faults: nothing accepted is lost, nothing decided twice', () => {
   const prefixes: string[] = [];
@@ -39,7 +20,7 @@ describe('course registration under faults: nothing accepted is lost, nothing de
   it('the deciding `serve` process killed with SIGKILL mid-batch: the other takes over, every 202 is decided once', async () => {
     const prefix = testPrefix();
     prefixes.push(prefix);
-    const servers = await Promise.all([startServer(prefix), startServer(prefix)]);
+    const servers = await Promise.all([startServe(prefix), startServe(prefix)]);
     const observer = await startInstance({ redisPrefix: prefix }, { background: false });
     await observer.ctx.get(courses).deciders.close();
     const clients = servers.map((s) => new Pool(s.origin, { connections: 32 }));
@@ -121,7 +102,7 @@ describe('course registration under faults: nothing accepted is lost, nothing de
       assert.ok(audit.decided >= accepted.length);
     } finally {
       await Promise.all(clients.map((c) => c.close()));
-      for (const s of servers) s.child.kill('SIGKILL');
+      await Promise.all(servers.map(killServe));
       await observer.close();
     }
   });

@@ -1,12 +1,22 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { request } from 'undici';
 import { campaignKeys } from '../../src/claims/keys.js';
 import { claim, createCampaign, createPartner, describeCampaign, pooled } from '../claims/helpers.js';
-import { cliEnv, deletePrefix, eventually, type Instance, REDIS_MODE, sleep, startInstance, testPrefix, uniqueId } from '../helpers.js';
+import {
+  deletePrefix,
+  eventually,
+  type Instance,
+  killServe,
+  REDIS_MODE,
+  sleep,
+  startInstance,
+  startServe,
+  testPrefix,
+  uniqueId,
+} from '../helpers.js';
 import { TcpProxy } from '../tcp-proxy.js';
 
 // The fault suite (issue 19): each scenario breaks something mid-burst, lets the system recover,
@@ -62,23 +72,12 @@ describe('faults: every 2xx durable, nothing oversold, nothing stuck pending, ev
     for (const prefix of prefixes) await deletePrefix(prefix);
   });
 
-  /** A `floodgate serve` child on a free port. */
-  async function serveChild(prefix: string): Promise<{ child: ChildProcess; origin: string }> {
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
-    const origin = `http://127.0.0.1:${port}`;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--drain-seconds', '0'], {
-      env: cliEnv(prefix, { LOG_LEVEL: 'error', PORT: String(port), HOST: '127.0.0.1' }),
-      stdio: 'ignore',
-    });
-    await eventually(async () => ((await request(`${origin}/readyz`)).statusCode === 200 ? true : undefined), 20_000, 200);
-    return { child, origin };
-  }
-
   it('an instance killed mid-burst, and within seconds Redis loses the campaign: converges, every time (4 rounds)', async () => {
     for (let round = 0; round < 4; round++) {
       const prefix = testPrefix();
       prefixes.push(prefix);
-      const { child, origin } = await serveChild(prefix);
+      const served = await startServe(prefix);
+      const { origin } = served;
       const instance = await startInstance({ redisPrefix: prefix });
       try {
         const stock = 300;
@@ -98,7 +97,7 @@ describe('faults: every 2xx durable, nothing oversold, nothing stuck pending, ev
               answers.push({ status: res.statusCode, ...(body.claimId ? { claimId: body.claimId } : {}) });
               if (!killed && answers.filter((a) => a.status === 201).length >= 40 + round * 20) {
                 killed = true;
-                child.kill('SIGKILL');
+                served.child.kill('SIGKILL');
               }
             } catch {
               // the connection died with the process: no answer, no promise made
@@ -107,13 +106,13 @@ describe('faults: every 2xx durable, nothing oversold, nothing stuck pending, ev
           60,
         );
         assert.ok(killed);
-        if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
+        await killServe(served);
         // Within seconds, Redis loses the campaign (a restart without persistence).
         await sleep(round * 500);
         await deletePrefix(prefix);
         await audit(instance, id, stock, answers, apiKey);
       } finally {
-        child.kill('SIGKILL');
+        await killServe(served);
         await instance.close();
       }
     }

@@ -11,7 +11,7 @@ import { admissionOrderViolations } from '../../src/loadtest/audit.js';
 import { fileScenario } from '../../src/loadtest/file-scenario.js';
 import { run, type Scenario } from '../../src/loadtest/runner.js';
 import { arrivals, parseStage } from '../../src/loadtest/stages.js';
-import { eventually } from '../helpers.js';
+import { eventually, freePort } from '../helpers.js';
 
 /** A server that answers every request after `delayMs`, and counts what it received. */
 async function slowServer(delayMs: number) {
@@ -206,7 +206,7 @@ describe('floodgate loadtest', () => {
   });
 
   it('the audit fails, and the command exits non-zero, on a target that oversells (a baseline without its lock)', async () => {
-    const port = 30_000 + Math.floor(Math.random() * 20_000);
+    const port = await freePort();
     const baselineDb = new URL(process.env.TEST_DATABASE_URL!);
     baselineDb.pathname = '/floodgate_baselines_test';
     const baseline = spawn(process.execPath, ['--import', 'tsx', 'bench/baselines/server.ts'], {

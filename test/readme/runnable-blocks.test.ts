@@ -12,14 +12,13 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { request } from 'undici';
-import { ADMIN_TOKEN, cliEnv, deletePrefix, eventually, REDIS_MODE, testPrefix } from '../helpers.js';
+import { ADMIN_TOKEN, cliEnv, deletePrefix, eventually, freePort, REDIS_MODE, testPrefix } from '../helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MARKER = '<!-- runnable -->';
@@ -44,14 +43,6 @@ function runnableBlocks(markdown: string): Block[] {
     i = end;
   }
   return blocks;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
 }
 
 /** `export NAME='value'` lines, as a shell reads them. */

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { after, describe, it } from 'node:test';
 import { request } from 'undici';
 import { pooled } from '../claims/helpers.js';
-import { ADMIN_TOKEN, cliEnv, deletePrefix, eventually, startInstance, testPrefix, uniqueId } from '../helpers.js';
+import { ADMIN_TOKEN, deletePrefix, eventually, killServe, startInstance, startServe, testPrefix, uniqueId } from '../helpers.js';
 import { TcpProxy } from '../tcp-proxy.js';
 import { confirm, createPartner, describeShow, hold, seatMap, simpleShow, statuses } from './helpers.js';
 
@@ -31,17 +29,6 @@ describe('seats under faults: nothing confirmed is lost, no seat is sold twice',
   it('a serve process killed with SIGKILL during a confirm burst, then restarted: every 201 is a row, no seat twice', async () => {
     const prefix = testPrefix();
     prefixes.push(prefix);
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
-    const origin = `http://127.0.0.1:${port}`;
-    const env = cliEnv(prefix, { LOG_LEVEL: 'error', PORT: String(port), HOST: '127.0.0.1' });
-    const startServer = async (): Promise<ChildProcess> => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--drain-seconds', '0'], {
-        env,
-        stdio: 'ignore',
-      });
-      await eventually(async () => ((await request(`${origin}/readyz`)).statusCode === 200 ? true : undefined), 20_000, 200);
-      return child;
-    };
     const call = async (method: 'POST' | 'GET', path: string, headers: Record<string, string>, body?: object) => {
       const res = await request(`${origin}${path}`, {
         method,
@@ -50,7 +37,8 @@ describe('seats under faults: nothing confirmed is lost, no seat is sold twice',
       });
       return { status: res.statusCode, body: (await res.body.json()) as Record<string, any> };
     };
-    let server = await startServer();
+    let server = await startServe(prefix);
+    const { origin } = server;
     try {
       const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
       const venueId = uniqueId('kill');
@@ -80,7 +68,7 @@ describe('seats under faults: nothing confirmed is lost, no seat is sold twice',
             if (r.status === 201) confirmed.set(r.body.bookingId, r.body.seats);
             if (confirmed.size >= 60 && !killed) {
               killed = true;
-              server.kill('SIGKILL');
+              server.child.kill('SIGKILL');
             }
           } catch {
             // the connection died with the process
@@ -89,8 +77,8 @@ describe('seats under faults: nothing confirmed is lost, no seat is sold twice',
         100,
       );
       assert.ok(killed, 'the process was killed mid-burst');
-      if (server.exitCode === null && server.signalCode === null) await once(server, 'exit');
-      server = await startServer();
+      await killServe(server);
+      server = await startServe(prefix, { port: server.port });
 
       const instance = await startInstance({ redisPrefix: prefix }, { background: false });
       try {
@@ -126,7 +114,7 @@ describe('seats under faults: nothing confirmed is lost, no seat is sold twice',
         await instance.close();
       }
     } finally {
-      server.kill('SIGKILL');
+      await killServe(server);
     }
   });
 

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { after, describe, it } from 'node:test';
 import { request } from 'undici';
 import type { Pool } from '../../src/db/pool.js';
 import { pooled } from '../claims/helpers.js';
-import { ADMIN_TOKEN, cliEnv, deletePrefix, eventually, startInstance, testPrefix, uniqueId } from '../helpers.js';
+import { ADMIN_TOKEN, deletePrefix, eventually, killServe, startInstance, startServe, testPrefix, uniqueId } from '../helpers.js';
 import { TcpProxy } from '../tcp-proxy.js';
 import { assertLedgerHolds, createPartner, newKey, walletClient } from './helpers.js';
 
@@ -41,17 +39,6 @@ describe('wallet under faults: every 2xx durable, nothing applied twice', () => 
   it('a serve process killed with SIGKILL mid-burst, restarted, every request retried with its key', async () => {
     const prefix = testPrefix();
     prefixes.push(prefix);
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
-    const origin = `http://127.0.0.1:${port}`;
-    const env = cliEnv(prefix, { LOG_LEVEL: 'error', PORT: String(port), HOST: '127.0.0.1' });
-    const startServer = async (): Promise<ChildProcess> => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--drain-seconds', '0'], {
-        env,
-        stdio: 'ignore',
-      });
-      await eventually(async () => ((await request(`${origin}/readyz`)).statusCode === 200 ? true : undefined), 20_000, 200);
-      return child;
-    };
     const post = async (path: string, body: object, headers: Record<string, string>) => {
       const res = await request(`${origin}${path}`, {
         method: 'POST',
@@ -61,7 +48,8 @@ describe('wallet under faults: every 2xx durable, nothing applied twice', () => 
       return { status: res.statusCode, headers: res.headers, body: (await res.body.json()) as Record<string, unknown> };
     };
 
-    let server = await startServer();
+    let server = await startServe(prefix);
+    const { origin } = server;
     const ctx = (await startInstance({ redisPrefix: prefix }, { background: false })).ctx;
     try {
       const { apiKey, partnerId } = (await post('/v1/partners', { name: 'kill' }, { authorization: `Bearer ${ADMIN_TOKEN}` })).body as {
@@ -92,7 +80,7 @@ describe('wallet under faults: every 2xx durable, nothing applied twice', () => 
             s.answer = r.body;
             if (r.status === 201 && ++confirmed >= 300 && !killed) {
               killed = true;
-              server.kill('SIGKILL');
+              server.child.kill('SIGKILL');
             }
           } catch {
             // the connection died with the process
@@ -101,7 +89,7 @@ describe('wallet under faults: every 2xx durable, nothing applied twice', () => 
         100,
       );
       assert.ok(killed, 'the process was killed mid-burst');
-      if (server.exitCode === null && server.signalCode === null) await once(server, 'exit');
+      await killServe(server);
       const before = valid.filter((s) => s.status === 201);
       const unanswered = valid.filter((s) => s.status === 'error');
       assert.ok(unanswered.length > 0, 'some requests were cut off by the kill');
@@ -115,7 +103,7 @@ describe('wallet under faults: every 2xx durable, nothing applied twice', () => 
       await assertLedgerHolds(ctx.infra.pool, partnerId);
 
       // the clients retry everything with the same keys, on the restarted process
-      server = await startServer();
+      server = await startServe(prefix, { port: server.port });
       const retried = await pooled(
         valid.map((s) => () => post('/v1/wallets/transfers', s.body, { ...auth, 'idempotency-key': s.key })),
         50,
@@ -137,7 +125,7 @@ describe('wallet under faults: every 2xx durable, nothing applied twice', () => 
       assert.equal(total.rows[0]!.sum, 40 * 500, 'transfers move points, never make or lose them');
       await assertLedgerHolds(ctx.infra.pool, partnerId);
     } finally {
-      server.kill('SIGKILL');
+      await killServe(server);
       await ctx.close();
     }
   });
