@@ -257,21 +257,28 @@ export async function startServe(prefix: string, options: { port?: number; env?:
     stderr = (stderr + chunk).slice(-4096);
   });
   const served: ServeChild = { child, port, origin, stderr: () => stderr };
-  await eventually(
+  let ready = false;
+  const exitedEarly = new Promise<never>((_, reject) =>
+    child.once('exit', (code, signal) => {
+      if (!ready) reject(new Error(`floodgate serve exited (${code ?? signal}) before it was ready: ${stderr}`));
+    }),
+  );
+  const answers = eventually(
     async () => {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(`floodgate serve exited (${child.exitCode ?? child.signalCode}) before it was ready: ${stderr}`);
-      }
       const res = await request(`${origin}/readyz`);
       await res.body.dump();
       return res.statusCode === 200 ? true : undefined;
     },
     20_000,
     200,
-  ).catch((err: unknown) => {
+  );
+  try {
+    await Promise.race([answers, exitedEarly]);
+    ready = true;
+  } catch (err) {
     child.kill('SIGKILL');
     throw err;
-  });
+  }
   return served;
 }
 
