@@ -139,7 +139,9 @@ export async function ab(options: AbOptions): Promise<string> {
               seconds: options.seconds,
               connections,
               watch: {},
-              ...(path === 'poll' ? { method: 'GET' as const, paths: ['/poll'] } : { method: 'POST' as const, paths: ['/enter'], userIdPrefix: 'u' }),
+              ...(path === 'poll'
+                ? { method: 'GET' as const, paths: ['/poll'] }
+                : { method: 'POST' as const, paths: ['/enter'], userIdPrefix: 'u' }),
             };
             const before = await runLoadJob(bareJob);
             const result = await measure(path, target, round, connections, options.seconds);
