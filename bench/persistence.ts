@@ -2,7 +2,7 @@
 // writer's statement (multi-row INSERT … SELECT FROM unnest, with the outbox CTE; the idempotent
 // ON CONFLICT variant only when some are stored already). The bench sends batches of 5,000, 4 at a
 // time; the writer's own are at most 1,000, 2 at a time, which measured within 5% of it on one
-// machine (docs/BENCHMARKS.md, "Bulk persistence on a slower machine"). Seed 002: JDBC batches
+// machine (git log -p docs/BENCHMARKS.md: "Bulk persistence on a slower machine"). Seed 002: JDBC batches
 // 3,640 ms, JPA 53,254 ms for 100k rows.
 import { randomBytes } from 'node:crypto';
 import { ClaimIds } from '../src/claims/claim-ids.js';

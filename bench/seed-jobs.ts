@@ -1,6 +1,6 @@
 // What `npm run bench -- --seeds` measures, one job at a time. Each job runs in a load generator
 // process of its own (seed-worker.ts, started by seeds.ts): a generator that shares the process
-// with earlier setup or earlier runs became slower per request (docs/BENCHMARKS.md), and a slower
+// with earlier setup or earlier runs became slower per request (git log -p docs/BENCHMARKS.md), and a slower
 // generator flatters every comparison with the calibration server.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';

@@ -9,7 +9,7 @@ import type { ClaimsService } from './service.js';
  * `POST /v1/campaigns/:campaignId/claims`, answered before Fastify routes it (http/shortcuts.ts).
  *
  * Why: a claim is the request a first-come surge is made of, and the framework's per-request work
- * was a large share of the CPU a claim costs in this process (docs/BENCHMARKS.md). It decides
+ * was a large share of the CPU a claim costs in this process (git log -p docs/BENCHMARKS.md). It decides
  * exactly as the route does, with the same pieces (claimant.ts, the service, answers.ts). Claiming
  * is not idempotent (perUserLimit > 1), so it answers its own refusals and failures, through the
  * error table, as the route's error handler would.

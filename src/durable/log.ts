@@ -69,7 +69,7 @@ interface Waiter<Entry> extends Logged<Entry> {
  * Two commits in flight, not more: a commit has a large fixed cost (a statement of 10 claims cost
  * ~0.6 ms of PostgreSQL's CPU and ~0.4 ms of this process's, one of 200 claims ~20 and ~12 µs per
  * claim), so fewer, larger batches leave more of the two cores to answering. Against 4 in flight,
- * 2 measured better in 17 of 22 paired rounds at 50 and 500 connections (docs/BENCHMARKS.md);
+ * 2 measured better in 17 of 22 paired rounds at 50 and 500 connections (git log -p docs/BENCHMARKS.md);
  * one batch still fills while two commit.
  */
 const MAX_BATCH = 1000;

@@ -39,7 +39,7 @@ const RECENTLY_ISSUED = 20_000;
  * offline by any JWT library from the JWKS. fast-jwt does both with node:crypto in one
  * synchronous call (~45 µs to sign, ~125 µs to verify, measured): every admission signs one and
  * every completion verifies one, and a WebCrypto-based library cost about twice that per token,
- * partly on the event loop, in the seed 004 surge (docs/BENCHMARKS.md). Our own current key's
+ * partly on the event loop, in the seed 004 surge (git log -p docs/BENCHMARKS.md). Our own current key's
  * tokens are checked by signing them again (~53 µs in all, see isOwnSignature).
  */
 export class AccessTokens {

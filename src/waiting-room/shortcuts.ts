@@ -12,7 +12,7 @@ const ticketAnswer = (ticket: TicketView): ShortcutAnswer => ({ status: 200, bod
  *
  * Why: during a surge nearly all traffic is waiting people polling, and such a poll needs no I/O
  * at all (position = place - served, from counters cached in memory): the framework's
- * per-request work was ~15% of its cost (docs/BENCHMARKS.md). Entry is the other request every
+ * per-request work was ~15% of its cost (git log -p docs/BENCHMARKS.md). Entry is the other request every
  * visitor makes, and every admitted person completes once. Polling and entering are idempotent,
  * so whatever fails there is run again by the route, which answers; completing is not (a second
  * completion is a 409), so its shortcut answers its own errors.

@@ -7,7 +7,7 @@ const POLL_MS_PER_PLACE = 20;
 /**
  * Each answer shortens the interval by a random share of up to this much. Without it, clients
  * told "1,000 ms" fall into step and stay there: measured at 5,000 entries/s, every second's polls
- * arrived within ~400 ms of each other and tripled the load for that moment (docs/BENCHMARKS.md).
+ * arrived within ~400 ms of each other and tripled the load for that moment (git log -p docs/BENCHMARKS.md).
  * Only ever shorter, so every bound below still holds; it costs ~11% more polls.
  */
 const JITTER = 0.2;
