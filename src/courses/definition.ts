@@ -1,4 +1,4 @@
-import { defineCapability } from '../capability.js';
+import { defineCapability, type EntitySample } from '../capability.js';
 import { DurableLog } from '../durable/log.js';
 import { Parking } from '../durable/parking.js';
 import { Rebuilds } from '../durable/rebuild.js';
@@ -7,11 +7,12 @@ import { TermCounters } from './counters.js';
 import { Deciders } from './deciders.js';
 import { DecisionStore } from './decision-store.js';
 import { COURSE_ERRORS } from './errors.js';
+import { sampledTerms, termFigures } from './figures.js';
 import { termKeys } from './keys.js';
 import { decodeLogEntry, encodeLogEntry, REQUEST_LOG_FIELD } from './log-entry.js';
 import { courseMetrics } from './metrics.js';
 import { coursePages } from './page.js';
-import { CoursesRepository } from './repository.js';
+import { CoursesRepository, type TermRecord } from './repository.js';
 import { RequestIds } from './request-ids.js';
 import { courseRoutes } from './routes.js';
 import { TermScripts } from './scripts.js';
@@ -66,6 +67,7 @@ export const courses = defineCapability({
       infra.log,
     );
     const catalog = new TermCatalog(repository);
+    const counters = new TermCounters(infra.redis, infra.prefix);
     const service = new CoursesService({
       redis: infra.redis,
       prefix: infra.prefix,
@@ -77,7 +79,7 @@ export const courses = defineCapability({
       clock: infra.clock,
       webhookAllowPrivate: infra.config.webhookAllowPrivate,
       catalog,
-      counters: new TermCounters(infra.redis, infra.prefix),
+      counters,
       deciders,
       onAccepted: (term, outcome) => metrics.accepted.inc({ term, outcome }),
     });
@@ -85,6 +87,7 @@ export const courses = defineCapability({
 
     let termIds: string[] = [];
     let listedAt = 0;
+    let termList: { at: number; terms: Promise<TermRecord[]> } | null = null;
     return {
       service,
       repository,
@@ -120,6 +123,39 @@ export const courses = defineCapability({
       async gauges() {
         metrics.pending.set(durable.backlog);
         metrics.deciders.set(deciders.count);
+      },
+      // The dashboard's history (src/history/): each open term's totals and each of its courses'
+      // fill, from the course list GET /v1/terms/:id/courses serves (one indexed SELECT per term,
+      // shared with that route's 1 s cache) and the term's counters (one HMGET); this instance's
+      // entries by outcome. Terms closed over an hour ago are left out (nothing moves there), and
+      // only the newest 100 are sampled (src/courses/figures.ts).
+      async samples({ shared }) {
+        const byTerm = new Map<string, Record<string, number>>();
+        const countsOf = (term: string) => {
+          const counts = byTerm.get(term) ?? {};
+          byTerm.set(term, counts);
+          return counts;
+        };
+        for (const { labels, value } of (await metrics.accepted.get()).values)
+          countsOf(String(labels.term))[`requests.${labels.outcome}`] = value;
+        for (const { labels, value } of (await metrics.decidedActions.get()).values) countsOf(String(labels.term)).decidedActions = value;
+        const samples: EntitySample[] = [...byTerm].map(([entity, counts]) => ({ kind: 'term', entity, counts }));
+        if (!shared) return samples;
+        if (!termList || Date.now() - termList.at > TERM_LIST_REFRESH_MS) {
+          termList = { at: Date.now(), terms: repository.listTerms() };
+          termList.terms.catch(() => {
+            termList = null;
+          });
+        }
+        const open = sampledTerms(await termList.terms, infra.clock.now());
+        const reads = await Promise.all(
+          open.map(async (term) => {
+            const [courseList, view] = await Promise.all([service.listCourses(term.id), counters.get(term.id)]).catch(() => [null, null]);
+            return courseList && view ? termFigures(term.id, courseList, view) : [];
+          }),
+        );
+        samples.push(...reads.flat());
+        return samples;
       },
       async close() {
         await deciders.close();

@@ -1,9 +1,10 @@
-import { defineCapability } from '../capability.js';
+import { defineCapability, type EntitySample } from '../capability.js';
 import { DurableLog } from '../durable/log.js';
 import { Parking } from '../durable/parking.js';
 import { Rebuilds } from '../durable/rebuild.js';
 import { ShowDirectory } from './directory.js';
 import { SEAT_ERRORS } from './errors.js';
+import { showFigures } from './figures.js';
 import { showKeys } from './keys.js';
 import { decodeLogEntry, encodeLogEntry, SEAT_LOG_FIELD, type SeatLogEntry } from './log-entry.js';
 import { seatMetrics } from './metrics.js';
@@ -96,6 +97,31 @@ export const seats = defineCapability({
       ],
       async gauges() {
         metrics.pending.set(durable.backlog);
+      },
+      // The dashboard's history (src/history/): each active show's counters as GET /v1/shows/:id
+      // gives them (one HGETALL of a small hash per show, no PostgreSQL: the list and the layouts
+      // are this instance's caches), and this instance's holds by result. A show whose state is
+      // missing is not rebuilt from here: its figures are null until a request restores it.
+      async samples({ shared }) {
+        const byShow = new Map<string, Record<string, number>>();
+        for (const { labels, value } of (await metrics.holds.get()).values) {
+          const counts = byShow.get(String(labels.show)) ?? {};
+          byShow.set(String(labels.show), counts);
+          counts[`holds.${labels.result}`] = value;
+        }
+        const samples: EntitySample[] = [...byShow].map(([entity, counts]) => ({ kind: 'show', entity, counts }));
+        if (!shared) return samples;
+        const ids = await activeShows();
+        const reads = await Promise.all(
+          ids.map(async (showId) => {
+            const known = await directory.get(showId).catch(() => null);
+            if (!known) return null;
+            const st = await infra.redis.hgetall(showKeys(infra.prefix, showId).st).catch(() => null);
+            return st ? { showId, values: showFigures(known.layout, st) } : null;
+          }),
+        );
+        for (const read of reads) if (read) samples.push({ kind: 'show', entity: read.showId, values: read.values });
+        return samples;
       },
       async close() {
         await durable.flush().catch(() => {});

@@ -1,4 +1,5 @@
 import { defineCapability } from '../capability.js';
+import { WalletActivity } from './activity.js';
 import { WALLET_ERRORS } from './errors.js';
 import { walletLoops } from './loops.js';
 import { walletMetrics } from './metrics.js';
@@ -23,6 +24,7 @@ export const wallet = defineCapability({
     const metrics = walletMetrics(infra.metrics.registry);
     const store = new LedgerStore(infra.pool);
     const writer = new LedgerWriter({ pool: infra.pool, store, clock: infra.clock, log: infra.log });
+    const activity = new WalletActivity();
     writer.observer = {
       batch(size, waitsMs) {
         metrics.batchSize.observe(size);
@@ -30,6 +32,7 @@ export const wallet = defineCapability({
       },
       retry: (reason) => metrics.retries.inc({ reason }),
       outcome: (type, outcome) => metrics.requests.inc({ type, outcome }),
+      committed: (transactions) => activity.add(transactions),
     };
     const service = new WalletService(writer, new WalletViews(infra.pool, infra.clock), infra.clock);
     return {
@@ -41,6 +44,12 @@ export const wallet = defineCapability({
       loops: walletLoops(infra.pool, writer, infra.clock),
       async gauges() {
         metrics.backlog.set(writer.backlog);
+      },
+      // The dashboard's history (src/history/): points moved per partner by this instance (summed
+      // over instances by the history). No shared figures: a partner's outstanding points would be
+      // a sum over every lot in PostgreSQL each second; the lookup reads one wallet instead.
+      async samples() {
+        return activity.samples();
       },
       async close() {
         await writer.flush();

@@ -23,7 +23,7 @@ import type { Clock } from '../clock.js';
 import type { Pool } from '../db/pool.js';
 import { DomainError } from '../errors.js';
 import { appliedBody } from './answers.js';
-import { applyBatch, type Hold, type LedgerOp, type OpResult, type Reversible, resolveIds } from './domain/ledger.js';
+import { applyBatch, type Hold, type LedgerOp, type NewTransaction, type OpResult, type Reversible, resolveIds } from './domain/ledger.js';
 import type { AnswerRow, HoldFacts, LedgerStore, ReversibleFacts } from './repository.js';
 import { walletKey } from './repository.js';
 import type { Idempotency, WalletRequest } from './requests.js';
@@ -51,6 +51,8 @@ export interface WriterObserver {
   retry(reason: 'key' | 'lock'): void;
   /** Each applied or refused request, by type and outcome. */
   outcome(type: WalletRequest['type'], outcome: string): void;
+  /** A committed batch's transactions (expiries found on the way included): what moved, by partner. */
+  committed?(transactions: readonly NewTransaction[]): void;
 }
 
 const MAX_BATCH = 1000;
@@ -368,6 +370,7 @@ export class LedgerWriter {
         applied.length,
         applied.map((i) => committedAt - i.queuedAt),
       );
+      this.observer.committed?.(effects.transactions);
       applied.forEach((item, i) => {
         const answer = answers[i]!;
         this.observer.outcome(item.request.type, answer.refused ?? 'applied');

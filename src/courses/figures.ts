@@ -1,0 +1,59 @@
+import type { EntitySample } from '../capability.js';
+import type { TermCountersView } from './counters.js';
+import type { CourseFill } from './repository.js';
+
+/** A term closed longer ago than this is no longer sampled for the dashboard. */
+export const SAMPLED_AFTER_CLOSE_MS = 3_600_000;
+/** Terms sampled at most (the most recently created open ones): each costs one SELECT per second. */
+export const MAX_SAMPLED_TERMS = 100;
+/**
+ * Courses of one term sampled one by one (kind `course`, entity `<termId>/<courseId>`); the
+ * term's totals always count every course. Each course is a small hash per minute in Redis
+ * (docs/dashboard.md has the measured cost), so a term of thousands would cost megabytes.
+ */
+export const MAX_SAMPLED_COURSES = 1_000;
+
+/**
+ * A term's figures for the dashboard's history: its totals (kind `term`) and each course's fill
+ * and waitlist (kind `course`). The entity of a course names its term: course ids are unique
+ * within a term only, and `/` is neither in an id nor refused by the history's keys.
+ */
+export function termFigures(termId: string, courses: readonly CourseFill[], counters: TermCountersView): EntitySample[] {
+  const totals = { capacity: 0, enrolled: 0, waitlisted: 0, waitlistSize: 0, full: 0 };
+  const samples: EntitySample[] = [];
+  for (const course of courses) {
+    totals.capacity += course.capacity;
+    totals.enrolled += course.enrolled;
+    totals.waitlisted += course.waitlisted;
+    totals.waitlistSize += course.waitlistSize;
+    if (course.enrolled >= course.capacity) totals.full++;
+    if (samples.length < MAX_SAMPLED_COURSES) {
+      samples.push({
+        kind: 'course',
+        entity: `${termId}/${course.id}`,
+        values: { capacity: course.capacity, enrolled: course.enrolled, waitlisted: course.waitlisted, waitlistSize: course.waitlistSize },
+      });
+    }
+  }
+  samples.unshift({
+    kind: 'term',
+    entity: termId,
+    values: {
+      courses: courses.length,
+      ...totals,
+      // Arrivals given a place and decided up to (Redis' counters; null while they are restored).
+      accepted: counters.ready ? counters.seq : null,
+      decided: counters.ready ? counters.decided : null,
+      backlog: counters.ready ? Math.max(0, counters.seq - counters.decided) : null,
+    },
+  });
+  return samples;
+}
+
+/** The terms worth sampling now: not closed over SAMPLED_AFTER_CLOSE_MS ago, the newest MAX_SAMPLED_TERMS. */
+export function sampledTerms<T extends { closesAt: Date | null; createdAt: Date }>(terms: readonly T[], now: number): T[] {
+  return terms
+    .filter((t) => !t.closesAt || t.closesAt.getTime() > now - SAMPLED_AFTER_CLOSE_MS)
+    .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
+    .slice(0, MAX_SAMPLED_TERMS);
+}
