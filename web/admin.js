@@ -1,7 +1,8 @@
-// The admin dashboard: every room and campaign with its live figures, a view of the one selected
-// with time-series charts (uPlot) fed by the server's short history (GET /v1/history: the last 15
+// The admin dashboard: every room, campaign, show and term with its live figures, a view of the one
+// selected with time-series charts (uPlot) fed by the server's short history (GET /v1/history: the last 15
 // minutes, merged across instances, so a reload or another tab keeps the picture), and forms for
-// every field of the API, whose errors are shown next to the field they name. No framework.
+// every field of the API, whose errors are shown next to the field they name; a show's live seat
+// map, a term's courses, and a wallet looked up by partner and user. No framework.
 (() => {
   const $ = (id) => document.getElementById(id);
   const TOKEN_KEY = 'fg_admin_token';
@@ -31,6 +32,12 @@
   let showArchived = false;
   let rooms = [];
   let campaigns = [];
+  let shows = [];
+  let terms = [];
+  let partners = [];
+  /** The selected term's courses (GET /v1/terms/:id/courses), and the selected show's seat map. */
+  let termCourses = [];
+  let seatMap = null;
 
   // ── the API ──────────────────────────────────────────────────────────────────────────────────
 
@@ -56,6 +63,10 @@
 
   const roomPath = (id) => `/v1/rooms/${encodeURIComponent(id)}`;
   const campaignPath = (id) => `/v1/campaigns/${encodeURIComponent(id)}`;
+  const showPath = (id) => `/v1/shows/${encodeURIComponent(id)}`;
+  const termPath = (id) => `/v1/terms/${encodeURIComponent(id)}`;
+  const walletPath = (partnerId, userId, tail = '') =>
+    `/v1/wallets/${encodeURIComponent(userId)}${tail}?partnerId=${encodeURIComponent(partnerId)}`;
 
   // ── formats ──────────────────────────────────────────────────────────────────────────────────
 
@@ -129,6 +140,15 @@
         const point = this.points.get(t);
         return point ? (point[name] ?? 0) : null;
       });
+    }
+
+    /**
+     * A count of an entity recorded only in seconds where something happened (no shared figures,
+     * e.g. a partner's points): zero in every other second since the first one recorded.
+     */
+    sparse(name, xs) {
+      const first = this.first();
+      return xs.map((t) => (t < first || t > this.to ? null : (this.points.get(t)?.[name] ?? 0)));
     }
 
     /** Per-second increase of a running total (a drop, i.e. a restore, is unknown). */
@@ -395,37 +415,165 @@
     ]);
   }
 
+  const SEAT_COLORS = { f: '#22c55e', h: '#f59e0b', s: '#9ca3af' };
+  const CATEGORY_COLORS = [COLORS.blue, COLORS.green, COLORS.orange, COLORS.purple, COLORS.red, COLORS.teal, COLORS.amber, COLORS.pink];
+  const HOLD_REFUSALS = [
+    ['seats_unavailable', 'seats taken', COLORS.amber],
+    ['seat_limit', 'over the limit', COLORS.purple],
+    ['sold_out', 'sold out', COLORS.red],
+    ['not_open', 'not open', COLORS.gray],
+    ['sales_closed', 'closed', COLORS.brown],
+  ];
+
+  function showCharts(show) {
+    const sources = { show: new History('show', show.id) };
+    const categories = Object.keys(show.categories ?? {});
+    const specs = [
+      {
+        id: 'chart-show-seats',
+        lines: [
+          { label: 'free', color: SEAT_COLORS.f, data: (s, xs) => s.show.series('free', xs) },
+          { label: 'held', color: SEAT_COLORS.h, data: (s, xs) => s.show.series('held', xs) },
+          { label: 'sold', color: COLORS.gray, data: (s, xs) => s.show.series('sold', xs) },
+        ],
+      },
+      {
+        id: 'chart-show-holds',
+        lines: [
+          { label: 'held', color: COLORS.green, data: (s, xs) => s.show.count('holds.held', xs) },
+          ...HOLD_REFUSALS.map(([name, label, color]) => ({ label, color, data: (s, xs) => s.show.count(`holds.${name}`, xs) })),
+        ],
+      },
+    ];
+    // Per category only when the venue has several (the history records them only then).
+    $('chart-show-categories').hidden = categories.length < 2;
+    if (categories.length > 1)
+      specs.push({
+        id: 'chart-show-categories',
+        lines: categories.map((c, i) => ({
+          label: c,
+          color: CATEGORY_COLORS[i % CATEGORY_COLORS.length],
+          data: (s, xs) => s.show.series(`sold.${c}`, xs),
+        })),
+      });
+    return new ChartView(sources, specs);
+  }
+
+  function termCharts(termId) {
+    const sources = { term: new History('term', termId) };
+    return new ChartView(sources, [
+      {
+        id: 'chart-term-fill',
+        lines: [
+          { label: 'enrolled', color: COLORS.blue, data: (s, xs) => s.term.series('enrolled', xs) },
+          { label: 'seats', color: COLORS.gray, dash: [4, 4], data: (s, xs) => s.term.series('capacity', xs) },
+          { label: 'waitlisted', color: COLORS.orange, data: (s, xs) => s.term.series('waitlisted', xs) },
+        ],
+      },
+      {
+        id: 'chart-term-queue',
+        lines: [
+          { label: 'accepted', color: COLORS.purple, data: (s, xs) => s.term.series('accepted', xs) },
+          { label: 'decided', color: COLORS.green, data: (s, xs) => s.term.series('decided', xs) },
+          { label: 'not yet decided', color: COLORS.red, data: (s, xs) => s.term.series('backlog', xs) },
+        ],
+      },
+    ]);
+  }
+
+  function courseCharts(termId, courseId) {
+    const sources = { course: new History('course', `${termId}/${courseId}`) };
+    return new ChartView(sources, [
+      {
+        id: 'chart-course-fill',
+        lines: [
+          { label: 'enrolled', color: COLORS.blue, data: (s, xs) => s.course.series('enrolled', xs) },
+          { label: 'capacity', color: COLORS.gray, dash: [4, 4], data: (s, xs) => s.course.series('capacity', xs) },
+          { label: 'waitlisted', color: COLORS.orange, data: (s, xs) => s.course.series('waitlisted', xs) },
+          { label: 'waitlist places', color: COLORS.amber, dash: [2, 4], data: (s, xs) => s.course.series('waitlistSize', xs) },
+        ],
+      },
+    ]);
+  }
+
+  function partnerCharts(partnerId) {
+    const sources = { partner: new History('wallet-partner', partnerId) };
+    const sum = (a, b) => a.map((v, i) => (v == null && b[i] == null ? null : (v ?? 0) + (b[i] ?? 0)));
+    return new ChartView(sources, [
+      {
+        id: 'chart-partner-points',
+        lines: [
+          { label: 'earned', color: COLORS.green, data: (s, xs) => s.partner.sparse('points.earn', xs) },
+          {
+            label: 'spent',
+            color: COLORS.blue,
+            data: (s, xs) => sum(s.partner.sparse('points.spend', xs), s.partner.sparse('points.capture', xs)),
+          },
+          { label: 'expired', color: COLORS.red, data: (s, xs) => s.partner.sparse('points.expiry', xs) },
+          { label: 'reversed', color: COLORS.amber, data: (s, xs) => s.partner.sparse('points.reversal', xs) },
+        ],
+      },
+      {
+        id: 'chart-partner-transactions',
+        lines: [
+          { label: 'earns', color: COLORS.green, data: (s, xs) => s.partner.sparse('transactions.earn', xs) },
+          { label: 'spends', color: COLORS.blue, data: (s, xs) => s.partner.sparse('transactions.spend', xs) },
+          { label: 'transfers', color: COLORS.purple, data: (s, xs) => s.partner.sparse('transactions.transfer', xs) },
+          { label: 'expiries', color: COLORS.red, data: (s, xs) => s.partner.sparse('transactions.expiry', xs) },
+        ],
+      },
+    ]);
+  }
+
   // ── selection (kept in the address, so a reload shows the same views) ────────────────────────
 
-  const selected = { room: null, campaign: null };
-  const views = { room: null, campaign: null };
+  /** What can be selected: its list's table (rows carry `data-<kind>`), its view, its charts. */
+  const KINDS = {
+    room: { table: 'rooms', render: () => renderRoomView(), charts: (id) => roomCharts(id) },
+    campaign: { table: 'campaigns', render: () => renderCampaignView(), charts: (id) => campaignCharts(id) },
+    show: { table: 'shows', render: () => renderShowView(), charts: (id) => showCharts(shows.find((x) => x.id === id) ?? { id }) },
+    term: { table: 'terms', render: () => renderTermView(), charts: (id) => termCharts(id) },
+    course: { table: 'term-courses', render: () => renderCourseView(), charts: (id) => courseCharts(selected.term, id) },
+    partner: { table: null, render: () => renderPartnerView(), charts: (id) => partnerCharts(id) },
+  };
+  const HASH_KEYS = ['room', 'campaign', 'show', 'term', 'course', 'partner', 'user'];
+
+  const selected = { room: null, campaign: null, show: null, term: null, course: null, partner: null, user: null };
+  const views = { room: null, campaign: null, show: null, term: null, course: null, partner: null };
 
   function hashSelection() {
     const params = new URLSearchParams(location.hash.slice(1));
-    return { room: params.get('room'), campaign: params.get('campaign') };
+    return Object.fromEntries(HASH_KEYS.map((key) => [key, params.get(key)]));
   }
 
   function writeHash() {
     const params = new URLSearchParams();
-    if (selected.room) params.set('room', selected.room);
-    if (selected.campaign) params.set('campaign', selected.campaign);
+    for (const key of HASH_KEYS) if (selected[key]) params.set(key, selected[key]);
     history.replaceState(null, '', `#${params}`);
   }
 
   function select(kind, id) {
-    if (selected[kind] === id && views[kind]) return;
+    if (selected[kind] === id && (views[kind] || !id)) return;
     selected[kind] = id;
     writeHash();
     views[kind]?.close();
     views[kind] = null;
-    if (kind === 'room') renderRoomView();
-    else renderCampaignView();
+    if (kind === 'show') {
+      seatMap = null;
+      drawSeatMap();
+    }
+    KINDS[kind].render();
     if (id) {
-      views[kind] = kind === 'room' ? roomCharts(id) : campaignCharts(id);
+      views[kind] = KINDS[kind].charts(id);
       views[kind].open();
     }
-    for (const row of document.querySelectorAll(`#${kind === 'room' ? 'rooms' : 'campaigns'} tbody tr`)) {
-      const isSelected = row.dataset[kind] === id;
+    markSelected(kind);
+  }
+
+  function markSelected(kind) {
+    if (!KINDS[kind].table) return;
+    for (const row of document.querySelectorAll(`#${KINDS[kind].table} tbody tr`)) {
+      const isSelected = row.dataset[kind] === selected[kind];
       row.classList.toggle('selected', isSelected);
       row.querySelector('button.select')?.setAttribute('aria-pressed', String(isSelected));
     }
@@ -663,28 +811,476 @@
     });
   }
 
+  // ── shows, terms, courses (lists refreshed with the others) ─────────────────────────────────
+
+  /** A cell with its label (shown before the value on a phone), its text set with textContent. */
+  function cell(label, className = '') {
+    const td = document.createElement('td');
+    td.dataset.label = label;
+    if (className) td.className = className;
+    return td;
+  }
+
+  function selectButton(id) {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'link-button select';
+    button.setAttribute('aria-pressed', 'false');
+    button.textContent = id;
+    return button;
+  }
+
+  /**
+   * Rows of a list kept in the order of `items`, each made once (`make` returns its cells by
+   * name) and updated in place (`fill`): focus and selection survive the refresh.
+   */
+  function renderList(tableId, kind, items, columns, fill) {
+    const table = $(tableId);
+    const body = table.querySelector('tbody');
+    const existing = new Map([...body.rows].map((row) => [row.dataset[kind], row]));
+    let previous = null;
+    for (const item of items) {
+      let row = existing.get(item.id);
+      existing.delete(item.id);
+      if (!row) {
+        row = document.createElement('tr');
+        row.dataset[kind] = item.id;
+        const first = cell(columns[0][1]);
+        first.append(selectButton(item.id));
+        row.append(first, ...columns.slice(1).map(([name, label, className]) => cell(label, `${name} ${className ?? ''}`.trim())));
+      }
+      fill(row, item);
+      const expectedNext = previous ? previous.nextElementSibling : body.firstElementChild;
+      if (expectedNext !== row) body.insertBefore(row, expectedNext);
+      previous = row;
+    }
+    for (const row of existing.values()) row.remove();
+    table.hidden = items.length === 0;
+    markSelected(kind);
+  }
+
+  const setText = (row, name, text) => {
+    row.querySelector(`.${name}`).textContent = text;
+  };
+
+  function listError(id, error, emptyText) {
+    const p = $(id);
+    p.textContent = error ? `Cannot list them: ${error.message}` : emptyText;
+  }
+
+  function renderShows() {
+    renderList(
+      'shows',
+      'show',
+      shows,
+      [
+        ['id', 'Show'],
+        ['startsAt', 'Starts'],
+        ['capacity', 'Capacity', 'num'],
+        ['free', 'Free', 'num'],
+        ['held', 'Held', 'num'],
+        ['sold', 'Sold', 'num'],
+      ],
+      (row, show) => {
+        setText(row, 'startsAt', fmtTime(show.startsAt));
+        for (const name of ['capacity', 'free', 'held', 'sold']) setText(row, name, fmt(show[name]));
+      },
+    );
+    $('shows-empty').hidden = shows.length > 0 && !listErrors.shows;
+  }
+
+  function renderShowView() {
+    const section = $('show-view');
+    const show = shows.find((x) => x.id === selected.show);
+    section.hidden = !show;
+    if (!show) return;
+    const categories = Object.entries(show.categories ?? {});
+    setFacts(section, {
+      id: show.id,
+      seats: show.free == null ? 'being restored' : `${fmt(show.free)} · ${fmt(show.held)} · ${fmt(show.sold)}`,
+      capacity: fmt(show.capacity),
+      venueId: show.venueId,
+      startsAt: fmtTime(show.startsAt),
+      sales: `${show.salesOpenAt ? fmtTime(show.salesOpenAt) : 'open now'} → ${fmtTime(show.salesCloseAt)}`,
+      hold: `${fmtDuration(show.holdSeconds)} · ${fmt(show.maxSeatsPerUser)}`,
+      roomId: show.roomId ?? 'none: partners hold with their API key',
+      categories: categories.length ? categories.map(([c, n]) => `${c}: ${fmt(n.free)} · ${fmt(n.held)} · ${fmt(n.sold)}`).join('; ') : '–',
+    });
+  }
+
+  /** The selected show's seat map, drawn like the buyer's page (web/seats.js): a few pixels a seat. */
+  const MAP_LABEL_WIDTH = 44;
+  const MAP_SECTION_GAP = 18;
+  async function refreshSeatMap() {
+    const showId = selected.show;
+    if (!showId || document.hidden) return;
+    const error = $('show-map-error');
+    try {
+      const map = await api('GET', `${showPath(showId)}/seats`);
+      if (selected.show !== showId) return;
+      seatMap = map;
+      error.hidden = true;
+    } catch (e) {
+      if (selected.show !== showId) return;
+      error.textContent = `Seat map: ${e.message}`;
+      error.hidden = false;
+    }
+    drawSeatMap();
+  }
+
+  function drawSeatMap() {
+    const canvas = $('show-map');
+    const totals = { f: 0, h: 0, s: 0 };
+    if (!seatMap) {
+      canvas.width = 0;
+      canvas.height = 0;
+      canvas.style.height = '0px';
+      $('show-map-counts').textContent = '';
+      return;
+    }
+    const rows = [];
+    let widest = 1;
+    for (const section of seatMap.sections)
+      for (const row of section.rows) {
+        widest = Math.max(widest, row.status.length);
+        rows.push({ sectionId: section.id, rowId: row.id, status: row.status });
+      }
+    const width = canvas.clientWidth || 320;
+    const size = Math.max(2, Math.min(16, Math.floor((width - MAP_LABEL_WIDTH) / widest)));
+    let y = 0;
+    let last = null;
+    for (const row of rows) {
+      if (row.sectionId !== last) {
+        y += MAP_SECTION_GAP;
+        last = row.sectionId;
+      }
+      row.y = y;
+      y += size;
+    }
+    const height = y + 4;
+    const ratio = window.devicePixelRatio || 1;
+    canvas.width = Math.round(width * ratio);
+    canvas.height = Math.round(height * ratio);
+    canvas.style.height = `${height}px`;
+    const g = canvas.getContext('2d');
+    g.setTransform(ratio, 0, 0, ratio, 0, 0);
+    g.clearRect(0, 0, width, height);
+    g.font = '11px system-ui, sans-serif';
+    g.textBaseline = 'middle';
+    const gap = size >= 6 ? 1 : 0;
+    last = null;
+    for (const row of rows) {
+      if (row.sectionId !== last) {
+        last = row.sectionId;
+        g.fillStyle = '#6b7280';
+        g.fillText(`Section ${row.sectionId}`, 0, row.y - MAP_SECTION_GAP / 2);
+      }
+      if (size >= 9) {
+        g.fillStyle = '#6b7280';
+        g.fillText(row.rowId, 4, row.y + size / 2);
+      }
+      for (let p = 0; p < row.status.length; p++) {
+        const status = row.status[p];
+        totals[status in totals ? status : 's']++;
+        g.fillStyle = SEAT_COLORS[status] || SEAT_COLORS.s;
+        g.fillRect(MAP_LABEL_WIDTH + p * size, row.y, size - gap, size - gap);
+      }
+    }
+    // Where each seat is drawn, for tests and for people reading the page's source.
+    Object.assign(canvas.dataset, { cell: String(size), labelWidth: String(MAP_LABEL_WIDTH), sectionGap: String(MAP_SECTION_GAP) });
+    Object.assign(canvas.dataset, { free: String(totals.f), held: String(totals.h), sold: String(totals.s), at: seatMap.at });
+    $('show-map-counts').textContent =
+      `${fmt(totals.f)} free, ${fmt(totals.h)} held, ${fmt(totals.s)} sold at ${new Date(seatMap.at).toLocaleTimeString()}`;
+  }
+
+  function renderTerms() {
+    renderList(
+      'terms',
+      'term',
+      terms,
+      [
+        ['id', 'Term'],
+        ['name', 'Name', 'wrap'],
+        ['accepted', 'Accepted', 'num'],
+        ['decided', 'Decided', 'num'],
+        ['decider', 'Decider', 'wrap'],
+      ],
+      (row, term) => {
+        setText(row, 'name', term.name);
+        setText(row, 'accepted', fmt(term.accepted));
+        setText(row, 'decided', fmt(term.decided));
+        setText(row, 'decider', term.decider ? term.decider.id : 'none');
+      },
+    );
+    $('terms-empty').hidden = terms.length > 0 && !listErrors.terms;
+  }
+
+  async function refreshTermCourses() {
+    const termId = selected.term;
+    if (!termId || document.hidden) return;
+    const error = $('term-courses-error');
+    try {
+      const { courses } = await api('GET', `${termPath(termId)}/courses`);
+      if (selected.term !== termId) return;
+      termCourses = courses;
+      error.hidden = true;
+    } catch (e) {
+      if (selected.term !== termId) return;
+      error.textContent = `Courses: ${e.message}`;
+      error.hidden = false;
+    }
+    renderTermView();
+    // The course chosen (or the first one) gets its chart.
+    const wanted = termCourses.some((c) => c.id === selected.course) ? selected.course : (termCourses[0]?.id ?? null);
+    if (wanted !== selected.course || (wanted && !views.course)) select('course', wanted);
+    renderCourseView();
+  }
+
+  function fillBar(enrolled, capacity) {
+    const bar = document.createElement('span');
+    bar.className = 'fill-bar';
+    bar.classList.toggle('full', capacity > 0 && enrolled >= capacity);
+    bar.setAttribute('role', 'img');
+    const share = capacity > 0 ? Math.min(1, enrolled / capacity) : 1;
+    bar.setAttribute('aria-label', `${Math.round(share * 100)}% full`);
+    const inner = document.createElement('span');
+    inner.style.width = `${Math.round(share * 100)}%`;
+    bar.append(inner);
+    return bar;
+  }
+
+  function renderTermView() {
+    const section = $('term-view');
+    const term = terms.find((x) => x.id === selected.term);
+    section.hidden = !term;
+    if (!term) return;
+    const courses = termCourses;
+    const total = (name) => courses.reduce((n, c) => n + (c[name] ?? 0), 0);
+    setFacts(section, {
+      id: term.id,
+      name: term.name,
+      enrolled: `${fmt(total('enrolled'))} / ${fmt(total('capacity'))} in ${fmt(courses.length)} courses`,
+      waitlisted: `${fmt(total('waitlisted'))} / ${fmt(total('waitlist'))}`,
+      progress: `${fmt(term.accepted)} · ${fmt(term.decided)}`,
+      credits: `${term.minCredits != null ? `${fmt(term.minCredits)} to ` : 'up to '}${fmt(term.maxCredits)}`,
+      closesAt: term.closesAt ? fmtTime(term.closesAt) : 'never',
+      windows: term.windows?.length ? term.windows.map((w) => `${w.group}: ${fmtTime(w.opensAt)}`).join('; ') : 'open to every group',
+    });
+    renderList(
+      'term-courses',
+      'course',
+      courses,
+      [
+        ['id', 'Course'],
+        ['title', 'Title', 'wrap'],
+        ['enrolled', 'Enrolled / capacity', 'num'],
+        ['fill-cell', 'Fill'],
+        ['waitlisted', 'Waitlisted / places', 'num'],
+      ],
+      (row, c) => {
+        setText(row, 'title', c.title);
+        setText(row, 'enrolled', `${fmt(c.enrolled)} / ${fmt(c.capacity)}`);
+        row.querySelector('.fill-cell').replaceChildren(fillBar(c.enrolled, c.capacity));
+        setText(row, 'waitlisted', `${fmt(c.waitlisted)} / ${fmt(c.waitlist)}`);
+      },
+    );
+  }
+
+  function renderCourseView() {
+    const section = $('course-view');
+    const course = termCourses.find((c) => c.id === selected.course);
+    section.hidden = !course;
+    if (course) setFacts(section, { id: `${course.id}: ${course.title}` });
+  }
+
+  // ── wallets: a lookup by partner and user, and each partner's points over time ──────────────
+
+  const WALLET_PAGE = 20;
+  let walletCursor = null;
+
+  function renderPartners() {
+    const select_ = $('wallet-lookup').elements.namedItem('partnerId');
+    const current = select_.value || selected.partner || '';
+    const ids = partners.map((p) => p.partnerId);
+    if ([...select_.options].map((o) => o.value).join('\n') !== ids.join('\n')) {
+      select_.replaceChildren(
+        ...partners.map((p) => {
+          const option = document.createElement('option');
+          option.value = p.partnerId;
+          option.textContent = `${p.name} (${p.partnerId})${p.revokedAt ? ', revoked' : ''}`;
+          return option;
+        }),
+      );
+    }
+    if (ids.includes(current)) select_.value = current;
+  }
+
+  function renderPartnerView() {
+    const section = $('partner-view');
+    section.hidden = !selected.partner;
+    const partner = partners.find((p) => p.partnerId === selected.partner);
+    if (selected.partner) setFacts(section, { partner: partner ? `${partner.name} (${partner.partnerId})` : selected.partner });
+  }
+
+  /** The points that will expire, and the soonest of them (the API lists them by expiry). */
+  function expiringText(expiring) {
+    if (!expiring.length) return 'nothing expires';
+    const total = expiring.reduce((n, e) => n + e.points, 0);
+    const [first] = expiring;
+    const more = expiring.length > 1 ? ` (${fmt(expiring.length)} dates)` : '';
+    return `${fmt(total)} points, soonest ${fmt(first.points)} on ${fmtTime(first.expiresAt)}${more}`;
+  }
+
+  function lotRow(lot) {
+    const row = document.createElement('tr');
+    const cells = [
+      ['Lot', lot.lotId],
+      ['Kind', lot.kind],
+      ['Remaining', fmt(lot.remaining), 'num'],
+      ['Expires', lot.expiresAt ? fmtTime(lot.expiresAt) : 'never'],
+    ];
+    for (const [label, text, className] of cells) {
+      const td = cell(label, className);
+      td.textContent = text;
+      row.append(td);
+    }
+    return row;
+  }
+
+  function transactionRow(t) {
+    const row = document.createElement('tr');
+    const detail = [t.reason, t.counterparty ? `with ${t.counterparty}` : null, t.reverses ? `reverses ${t.reverses}` : null]
+      .filter(Boolean)
+      .join(' · ');
+    const cells = [
+      ['When', fmtTime(t.createdAt)],
+      ['Kind', t.hold ? `${t.kind} (${t.hold.status})` : t.kind],
+      ['Points', t.points > 0 ? `+${fmt(t.points)}` : fmt(t.points), 'num'],
+      ['Reason', detail || '–', 'wrap'],
+      ['Transaction', t.transactionId ?? t.holdId ?? '–'],
+    ];
+    for (const [label, text, className] of cells) {
+      const td = cell(label, className);
+      td.textContent = text;
+      row.append(td);
+    }
+    return row;
+  }
+
+  /** A wallet named in the address (`partner`, `user`) is looked up once, when its partner is known. */
+  let walletFromHash = true;
+  function lookUpFromHash() {
+    if (!walletFromHash || listErrors.partners) return;
+    walletFromHash = false;
+    if (!selected.partner || !selected.user || !partners.some((p) => p.partnerId === selected.partner)) return;
+    const form = $('wallet-lookup');
+    form.elements.namedItem('partnerId').value = selected.partner;
+    form.elements.namedItem('userId').value = selected.user;
+    lookUpWallet(selected.partner, selected.user);
+  }
+
+  /** Looks a wallet up (its first page of history, or the next one with `more`); the API's errors go to the form. */
+  async function lookUpWallet(partnerId, userId, more = false) {
+    const form = $('wallet-lookup');
+    const done = await submit(form, async () => {
+      if (!userId) throw Object.assign(new Error('Enter a user id.'), { status: 400 });
+      const cursor = more && walletCursor ? `&cursor=${encodeURIComponent(walletCursor)}` : '';
+      const [wallet, page] = await Promise.all([
+        more ? null : api('GET', walletPath(partnerId, userId)),
+        api('GET', `${walletPath(partnerId, userId, '/history')}&limit=${WALLET_PAGE}${cursor}`),
+      ]);
+      return { wallet, page };
+    });
+    const section = $('wallet-view');
+    if (!done) {
+      if (!more) section.hidden = true;
+      return false;
+    }
+    const { wallet, page } = done;
+    if (wallet) {
+      const partner = partners.find((p) => p.partnerId === partnerId);
+      setFacts(section, {
+        userId: wallet.userId,
+        partner: partner ? partner.name : partnerId,
+        balance: fmt(wallet.balance),
+        held: fmt(wallet.held),
+        expiring: expiringText(wallet.expiring),
+      });
+      $('wallet-lots')
+        .querySelector('tbody')
+        .replaceChildren(...wallet.lots.map(lotRow));
+      $('wallet-lots').hidden = wallet.lots.length === 0;
+    }
+    const body = $('wallet-history').querySelector('tbody');
+    if (more) body.append(...page.transactions.map(transactionRow));
+    else body.replaceChildren(...page.transactions.map(transactionRow));
+    walletCursor = page.nextCursor;
+    $('wallet-more').hidden = !page.nextCursor;
+    section.hidden = false;
+    return true;
+  }
+
   // ── refresh ──────────────────────────────────────────────────────────────────────────────────
+
+  /** Lists of the other capabilities: one failing (or missing) leaves the others and the rooms standing. */
+  const listErrors = { shows: null, terms: null, partners: null };
 
   async function refresh() {
     clearTimeout(listTimer);
     const query = showArchived ? '?archived=true' : '';
     try {
-      const [roomList, campaignList] = await Promise.all([api('GET', `/v1/rooms${query}`), api('GET', `/v1/campaigns${query}`)]);
+      const [roomList, campaignList, showList, termList, partnerList] = await Promise.all([
+        api('GET', `/v1/rooms${query}`),
+        api('GET', `/v1/campaigns${query}`),
+        ...['/v1/shows', '/v1/terms', '/v1/partners'].map((path) =>
+          api('GET', path).catch((e) => {
+            if (e.status === 401 || e.status === 403) throw e;
+            return e;
+          }),
+        ),
+      ]);
       rooms = roomList.rooms;
       campaigns = campaignList.campaigns;
+      for (const [name, answer] of [
+        ['shows', showList],
+        ['terms', termList],
+        ['partners', partnerList],
+      ]) {
+        listErrors[name] = answer instanceof Error ? answer : null;
+        if (!listErrors[name]) {
+          if (name === 'shows') shows = answer.shows;
+          else if (name === 'terms') terms = answer.terms;
+          else partners = answer.partners;
+        }
+      }
       signedIn();
       renderRooms();
       renderCampaigns();
+      renderShows();
+      renderTerms();
+      renderPartners();
+      lookUpFromHash();
+      listError('shows-empty', listErrors.shows, 'No shows yet: create a venue and a show with the API (POST /v1/venues, POST /v1/shows).');
+      listError('terms-empty', listErrors.terms, 'No terms yet: create one with the API (POST /v1/terms).');
       // A view whose entity is gone closes; with none chosen, the first one opens.
       for (const [kind, list] of [
         ['room', rooms],
         ['campaign', campaigns],
+        ['show', shows],
+        ['term', terms],
       ]) {
         const wanted = list.some((e) => e.id === selected[kind]) ? selected[kind] : (list[0]?.id ?? null);
-        if (wanted !== selected[kind] || (wanted && !views[kind])) select(kind, wanted);
+        if (wanted !== selected[kind] || (wanted && !views[kind])) {
+          if (kind === 'term') termCourses = [];
+          select(kind, wanted);
+        }
       }
+      if (selected.partner && !views.partner && partners.some((p) => p.partnerId === selected.partner)) select('partner', selected.partner);
       renderRoomView();
       renderCampaignView();
+      renderShowView();
+      renderPartnerView();
+      await Promise.all([refreshSeatMap(), refreshTermCourses()]);
       status(`Updated ${new Date().toLocaleTimeString()}`);
     } catch (e) {
       if (e.status === 401 || e.status === 403) return signedOut('That token was refused.');
@@ -702,7 +1298,7 @@
 
   function signedOut(message) {
     clearTimeout(listTimer);
-    for (const kind of ['room', 'campaign']) {
+    for (const kind of Object.keys(views)) {
       views[kind]?.close();
       views[kind] = null;
     }
@@ -906,14 +1502,42 @@
   for (const [tableId, kind] of [
     ['rooms', 'room'],
     ['campaigns', 'campaign'],
+    ['shows', 'show'],
+    ['terms', 'term'],
+    ['term-courses', 'course'],
   ]) {
     $(tableId).addEventListener('click', (event) => {
       const button = event.target.closest('button.select');
       if (!button) return;
+      if (kind === 'term' && button.closest('tr').dataset.term !== selected.term) {
+        termCourses = [];
+        select('course', null);
+      }
       select(kind, button.closest('tr').dataset[kind]);
+      if (kind === 'show') refreshSeatMap();
+      if (kind === 'term') refreshTermCourses();
       $(`${kind}-view`).scrollIntoView({ behavior: 'smooth', block: 'start' });
     });
   }
+
+  $('wallet-lookup').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const form = event.target;
+    const partnerId = form.elements.namedItem('partnerId').value;
+    const userId = form.elements.namedItem('userId').value.trim();
+    if (!partnerId) return showError(form, new Error('Choose a partner (partners are created with POST /v1/partners).'));
+    walletCursor = null;
+    if (await lookUpWallet(partnerId, userId)) {
+      selected.user = userId;
+      writeHash();
+    }
+    select('partner', partnerId);
+  });
+
+  $('wallet-more').addEventListener('click', () => {
+    const form = $('wallet-lookup');
+    lookUpWallet(form.elements.namedItem('partnerId').value, selected.user ?? '', true);
+  });
 
   // Quick change in a room's row: the row is updated from the answer at once; focus stays where it is.
   $('rooms').addEventListener('submit', async (event) => {
@@ -1088,9 +1712,9 @@
   // A link or the history buttons change the address: the views follow it.
   window.addEventListener('hashchange', () => {
     const wanted = hashSelection();
-    for (const kind of ['room', 'campaign']) {
-      if (wanted[kind] && wanted[kind] !== selected[kind] && (kind === 'room' ? rooms : campaigns).some((e) => e.id === wanted[kind]))
-        select(kind, wanted[kind]);
+    const lists = { room: rooms, campaign: campaigns, show: shows, term: terms, course: termCourses };
+    for (const kind of Object.keys(lists)) {
+      if (wanted[kind] && wanted[kind] !== selected[kind] && lists[kind].some((e) => e.id === wanted[kind])) select(kind, wanted[kind]);
     }
   });
 
