@@ -7,7 +7,7 @@ import { TermCounters } from './counters.js';
 import { Deciders } from './deciders.js';
 import { DecisionStore } from './decision-store.js';
 import { COURSE_ERRORS } from './errors.js';
-import { sampledTerms, termFigures } from './figures.js';
+import { MAX_SAMPLED_COURSES, sampledTerms, termFigures } from './figures.js';
 import { termKeys } from './keys.js';
 import { decodeLogEntry, encodeLogEntry, REQUEST_LOG_FIELD } from './log-entry.js';
 import { courseMetrics } from './metrics.js';
@@ -128,7 +128,7 @@ export const courses = defineCapability({
       // fill, from the course list GET /v1/terms/:id/courses serves (one indexed SELECT per term,
       // shared with that route's 1 s cache) and the term's counters (one HMGET); this instance's
       // entries by outcome. Terms closed over an hour ago are left out (nothing moves there), and
-      // only the newest 100 are sampled (src/courses/figures.ts).
+      // only the newest 100 are sampled, with at most 1,000 courses in all (src/courses/figures.ts).
       async samples({ shared }) {
         const byTerm = new Map<string, Record<string, number>>();
         const countsOf = (term: string) => {
@@ -149,12 +149,16 @@ export const courses = defineCapability({
         }
         const open = sampledTerms(await termList.terms, infra.clock.now());
         const reads = await Promise.all(
-          open.map(async (term) => {
-            const [courseList, view] = await Promise.all([service.listCourses(term.id), counters.get(term.id)]).catch(() => [null, null]);
-            return courseList && view ? termFigures(term.id, courseList, view) : [];
-          }),
+          open.map((term) => Promise.all([service.listCourses(term.id), counters.get(term.id)]).catch(() => null)),
         );
-        samples.push(...reads.flat());
+        let courseBudget = MAX_SAMPLED_COURSES;
+        for (const [i, term] of open.entries()) {
+          const read = reads[i];
+          if (!read) continue;
+          const figures = termFigures(term.id, read[0], read[1], courseBudget);
+          courseBudget -= figures.length - 1;
+          samples.push(...figures);
+        }
         return samples;
       },
       async close() {

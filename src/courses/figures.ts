@@ -7,9 +7,10 @@ export const SAMPLED_AFTER_CLOSE_MS = 3_600_000;
 /** Terms sampled at most (the most recently created open ones): each costs one SELECT per second. */
 export const MAX_SAMPLED_TERMS = 100;
 /**
- * Courses of one term sampled one by one (kind `course`, entity `<termId>/<courseId>`); the
- * term's totals always count every course. Each course is a small hash per minute in Redis
- * (docs/dashboard.md has the measured cost), so a term of thousands would cost megabytes.
+ * Courses sampled one by one (kind `course`, entity `<termId>/<courseId>`), over every sampled
+ * term, newest term first; the terms' totals always count every course. A course's minute takes
+ * ~2.7 KB of Redis (measured, docs/dashboard.md): 1,000 courses are ~46 MB over the 17 minutes the
+ * hashes live, and ~75 ms of CPU a second for the instance that writes them.
  */
 export const MAX_SAMPLED_COURSES = 1_000;
 
@@ -18,7 +19,12 @@ export const MAX_SAMPLED_COURSES = 1_000;
  * and waitlist (kind `course`). The entity of a course names its term: course ids are unique
  * within a term only, and `/` is neither in an id nor refused by the history's keys.
  */
-export function termFigures(termId: string, courses: readonly CourseFill[], counters: TermCountersView): EntitySample[] {
+export function termFigures(
+  termId: string,
+  courses: readonly CourseFill[],
+  counters: TermCountersView,
+  courseBudget: number,
+): EntitySample[] {
   const totals = { capacity: 0, enrolled: 0, waitlisted: 0, waitlistSize: 0, full: 0 };
   const samples: EntitySample[] = [];
   for (const course of courses) {
@@ -27,7 +33,7 @@ export function termFigures(termId: string, courses: readonly CourseFill[], coun
     totals.waitlisted += course.waitlisted;
     totals.waitlistSize += course.waitlistSize;
     if (course.enrolled >= course.capacity) totals.full++;
-    if (samples.length < MAX_SAMPLED_COURSES) {
+    if (samples.length < courseBudget) {
       samples.push({
         kind: 'course',
         entity: `${termId}/${course.id}`,
