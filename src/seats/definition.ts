@@ -3,6 +3,7 @@ import { DurableLog } from '../durable/log.js';
 import { Parking } from '../durable/parking.js';
 import { Rebuilds } from '../durable/rebuild.js';
 import { ShowDirectory } from './directory.js';
+import type { VenueLayout } from './domain/venue-layout.js';
 import { SEAT_ERRORS } from './errors.js';
 import { showFigures } from './figures.js';
 import { showKeys } from './keys.js';
@@ -70,6 +71,9 @@ export const seats = defineCapability({
       }
       return showIds;
     };
+    // A show's venue never changes, nor a venue's layout: the sampler looks each active show's up once
+    // (the directory would read the show's record again every few seconds).
+    const layouts = new Map<string, VenueLayout>();
     const deps = { seats: service, partners: infra.partners, access: infra.access, admin: infra.admin };
     return {
       service,
@@ -99,8 +103,8 @@ export const seats = defineCapability({
         metrics.pending.set(durable.backlog);
       },
       // The dashboard's history (src/history/): each active show's counters as GET /v1/shows/:id
-      // gives them (one HGETALL of a small hash per show, no PostgreSQL: the list and the layouts
-      // are this instance's caches), and this instance's holds by result. A show whose state is
+      // gives them (one HGETALL of a small hash per show, no PostgreSQL: the list is the loops' and
+      // the layouts are looked up once), and this instance's holds by result. A show whose state is
       // missing is not rebuilt from here: its figures are null until a request restores it.
       async samples({ shared }) {
         const byShow = new Map<string, Record<string, number>>();
@@ -112,12 +116,17 @@ export const seats = defineCapability({
         const samples: EntitySample[] = [...byShow].map(([entity, counts]) => ({ kind: 'show', entity, counts }));
         if (!shared) return samples;
         const ids = await activeShows();
+        for (const id of layouts.keys()) if (!ids.includes(id)) layouts.delete(id);
         const reads = await Promise.all(
           ids.map(async (showId) => {
-            const known = await directory.get(showId).catch(() => null);
-            if (!known) return null;
+            let layout = layouts.get(showId);
+            if (!layout) {
+              layout = (await directory.get(showId).catch(() => null))?.layout;
+              if (!layout) return null;
+              layouts.set(showId, layout);
+            }
             const st = await infra.redis.hgetall(showKeys(infra.prefix, showId).st).catch(() => null);
-            return st ? { showId, values: showFigures(known.layout, st) } : null;
+            return st ? { showId, values: showFigures(layout, st) } : null;
           }),
         );
         for (const read of reads) if (read) samples.push({ kind: 'show', entity: read.showId, values: read.values });

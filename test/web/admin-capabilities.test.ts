@@ -69,6 +69,13 @@ describe('the dashboard’s shows, terms and wallets in a real browser', () => {
     assert.deepEqual(problems.get(page), [], 'errors in the page');
   }
 
+  /** A section as it stands in the page (a full-page shot, clipped: the sticky top bar stays at the top). */
+  async function shoot(page: Page, selector: string, file: string): Promise<void> {
+    await page.evaluate(() => window.scrollTo(0, 0));
+    const box = (await page.locator(selector).boundingBox())!;
+    await page.screenshot({ path: join(SHOTS, file), fullPage: true, clip: box });
+  }
+
   const points = (page: Page, chart: string) => page.$eval(chart, (figure) => Number((figure as HTMLElement).dataset.points ?? 0));
   const drawn = (page: Page, chart: string) => eventually(async () => ((await points(page, chart)) > 0 ? true : undefined), 8_000);
 
@@ -175,7 +182,7 @@ describe('the dashboard’s shows, terms and wallets in a real browser', () => {
     await row.locator('.sold', { hasText: '4' }).waitFor({ timeout: 5_000 });
     await page.waitForFunction(() => document.getElementById('show-map')?.dataset.sold === '4', null, { timeout: 5_000 });
     assert.equal(await colourOf(1, 4), '#9ca3af', 'A-2-5 sold');
-    await page.locator('#show-view').screenshot({ path: join(SHOTS, 'admin-show.png') });
+    await shoot(page, '#show-view', 'admin-show.png');
     await close(page);
   });
 
@@ -200,7 +207,7 @@ describe('the dashboard’s shows, terms and wallets in a real browser', () => {
     await page.locator('#course-view h4', { hasText: 'bio: Biology' }).waitFor();
     await drawn(page, '#chart-course-fill');
     assert.match(page.url(), /course=bio/);
-    await page.locator('#term-view').screenshot({ path: join(SHOTS, 'admin-term.png') });
+    await shoot(page, '#term-view', 'admin-term.png');
     await close(page);
   });
 
@@ -240,7 +247,7 @@ describe('the dashboard’s shows, terms and wallets in a real browser', () => {
       return values.join('|');
     });
     assert.match(earned, /earned/);
-    await page.locator('.block:has(#wallet-lookup)').screenshot({ path: join(SHOTS, 'admin-wallet.png') });
+    await shoot(page, '.block:has(#wallet-lookup)', 'admin-wallet.png');
 
     // A reload keeps the lookup (it is in the address).
     await page.reload();
