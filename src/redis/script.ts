@@ -56,9 +56,12 @@ export class Reply {
 
   /** Element i as a Reply (missing elements fail). */
   at(i: number): Reply {
-    const items = this.list();
+    // Reads the one element: decoders call at() for each field of every decision in a batch, and
+    // wrapping the whole list each time allocated a Reply per element per field.
+    if (!Array.isArray(this.raw)) this.fail('an array', this.raw);
+    const items = this.raw as unknown[];
     if (i >= items.length) this.fail(`at least ${i + 1} elements`, this.raw);
-    return items[i]!;
+    return new Reply(this.script, items[i]);
   }
 
   /**
