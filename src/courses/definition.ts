@@ -125,8 +125,8 @@ export const courses = defineCapability({
         metrics.deciders.set(deciders.count);
       },
       // The dashboard's history (src/history/): each open term's totals and each of its courses'
-      // fill, from the course list GET /v1/terms/:id/courses serves (one indexed SELECT per term,
-      // shared with that route's 1 s cache) and the term's counters (one HMGET); this instance's
+      // fill, from the term's counters (one HMGET) and the course list GET /v1/terms/:id/courses
+      // serves (one indexed SELECT per term, shared with that route's 1 s cache); this instance's
       // entries by outcome. Terms closed over an hour ago are left out (nothing moves there), and
       // only the newest 100 are sampled, with at most 1,000 courses in all (src/courses/figures.ts).
       async samples({ shared }) {
@@ -148,8 +148,15 @@ export const courses = defineCapability({
           });
         }
         const open = sampledTerms(await termList.terms, infra.clock.now());
+        // A term without counters in Redis (lost, or another deployment's sharing the database) is
+        // left out before its courses are read: nothing moves there until a request restores it.
         const reads = await Promise.all(
-          open.map((term) => Promise.all([service.listCourses(term.id), counters.get(term.id)]).catch(() => null)),
+          open.map(async (term) => {
+            const view = await counters.get(term.id).catch(() => null);
+            if (!view?.ready) return null;
+            const courseList = await service.listCourses(term.id).catch(() => null);
+            return courseList ? ([courseList, view] as const) : null;
+          }),
         );
         let courseBudget = MAX_SAMPLED_COURSES;
         for (const [i, term] of open.entries()) {

@@ -10,7 +10,7 @@ export const MAX_SAMPLED_TERMS = 100;
  * Courses sampled one by one (kind `course`, entity `<termId>/<courseId>`), over every sampled
  * term, newest term first; the terms' totals always count every course. A course's minute takes
  * ~2.7 KB of Redis (measured, docs/dashboard.md): 1,000 courses are ~46 MB over the 17 minutes the
- * hashes live, and ~75 ms of CPU a second for the instance that writes them.
+ * hashes live, and ~80 ms of CPU a second for the instance that writes them.
  */
 export const MAX_SAMPLED_COURSES = 1_000;
 

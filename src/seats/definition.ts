@@ -105,7 +105,8 @@ export const seats = defineCapability({
       // The dashboard's history (src/history/): each active show's counters as GET /v1/shows/:id
       // gives them (one HGETALL of a small hash per show, no PostgreSQL: the list is the loops' and
       // the layouts are looked up once), and this instance's holds by result. A show whose state is
-      // missing is not rebuilt from here: its figures are null until a request restores it.
+      // missing is not rebuilt from here: it is left out until a request restores it (while a
+      // rebuild runs, `restoring` is 1 and the figures null).
       async samples({ shared }) {
         const byShow = new Map<string, Record<string, number>>();
         for (const { labels, value } of (await metrics.holds.get()).values) {
@@ -125,8 +126,9 @@ export const seats = defineCapability({
               if (!layout) return null;
               layouts.set(showId, layout);
             }
+            // No state at all: lost (a request will rebuild it) or never written in this Redis; nothing to chart.
             const st = await infra.redis.hgetall(showKeys(infra.prefix, showId).st).catch(() => null);
-            return st ? { showId, values: showFigures(layout, st) } : null;
+            return st && Object.keys(st).length > 0 ? { showId, values: showFigures(layout, st) } : null;
           }),
         );
         for (const read of reads) if (read) samples.push({ kind: 'show', entity: read.showId, values: read.values });
