@@ -86,12 +86,20 @@ local function freeClaimNo(list)
   return nil
 end
 
+-- Holes exist only after a rebuild: counted once, so that a batch without any (nearly every
+-- one) makes no ZPOPMIN call per claim.
+local holesLeft = redis.call('ZCARD', KEYS[4])
+
 local outcomes = {}
 for i = 2, #ARGV, 2 do
   local userId = ARGV[i]
   local at = ARGV[i + 1]
-  local list = parseClaims(redis.call('HGET', KEYS[2], userId))
-  local claimNo = freeClaimNo(list)
+  -- A user with no claim yet (most claimants of a surge) takes claim number 1 without the
+  -- tables a user's list needs (perUserLimit is at least 1).
+  local value = redis.call('HGET', KEYS[2], userId)
+  local list = value and parseClaims(value)
+  local claimNo = 1
+  if list then claimNo = freeClaimNo(list) end
   if not claimNo then
     outcomes[#outcomes + 1] = {-2, seqsOf(list)}
   elseif claimed >= stock then
@@ -100,9 +108,9 @@ for i = 2, #ARGV, 2 do
     outcomes[#outcomes + 1] = {-4}
   else
     local seq
-    local hole = redis.call('ZPOPMIN', KEYS[4])
-    if hole[1] then
-      seq = tonumber(hole[1])
+    if holesLeft > 0 then
+      holesLeft = holesLeft - 1
+      seq = tonumber(redis.call('ZPOPMIN', KEYS[4])[1])
     else
       nextSeq = nextSeq + 1
       seq = nextSeq
@@ -118,8 +126,12 @@ for i = 2, #ARGV, 2 do
         daySeq = dayMax
       end
     end
-    list[#list + 1] = {seq, claimNo}
-    redis.call('HSET', KEYS[2], userId, encodeClaims(list))
+    if list then
+      list[#list + 1] = {seq, claimNo}
+      redis.call('HSET', KEYS[2], userId, encodeClaims(list))
+    else
+      redis.call('HSET', KEYS[2], userId, seq .. ':' .. claimNo)
+    end
     local logId = redis.call('XADD', KEYS[3], '*', 'c',
       seq .. '|' .. claimNo .. '|' .. daySeq .. '|' .. day .. '|' .. at .. '|' .. userId)
     outcomes[#outcomes + 1] = {1, seq, claimNo, daySeq, logId}
