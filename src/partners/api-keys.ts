@@ -48,6 +48,8 @@ export class ApiKeys implements PartnerKeys {
   private loadedAt = 0;
   private loading: Promise<void> | null = null;
   private missWindow = { second: 0, lookups: 0 };
+  /** Lookups of unknown keys in flight, by hash (at most MISS_LOOKUPS_PER_SECOND start each second). */
+  private readonly lookups = new Map<string, Promise<string | null>>();
 
   constructor(private readonly pool: Pool) {}
 
@@ -104,14 +106,23 @@ export class ApiKeys implements PartnerKeys {
       if (this.partnerByKey.size < REMEMBERED_KEYS) this.partnerByKey.set(apiKey, known);
       return known;
     }
+    // Requests carrying the same unknown key share one lookup: a key created on another instance
+    // a moment ago arrives in a burst (a partner's first claims), and one lookup per request spent
+    // the budget below on that one key and refused the rest of the burst with 401.
+    const inFlight = this.lookups.get(hash);
+    if (inFlight) return inFlight;
     const second = Math.floor(Date.now() / 1000);
     if (this.missWindow.second !== second) this.missWindow = { second, lookups: 0 };
     if (++this.missWindow.lookups > MISS_LOOKUPS_PER_SECOND) return null;
-    const { rows } = await this.pool.query<{ id: string }>('SELECT id FROM partners WHERE key_hash = $1 AND revoked_at IS NULL', [
-      Buffer.from(hash, 'hex'),
-    ]);
-    if (rows[0]) this.partnerByHash.set(hash, rows[0].id);
-    return rows[0]?.id ?? null;
+    const lookup = this.pool
+      .query<{ id: string }>('SELECT id FROM partners WHERE key_hash = $1 AND revoked_at IS NULL', [Buffer.from(hash, 'hex')])
+      .then(({ rows }) => {
+        if (rows[0]) this.partnerByHash.set(hash, rows[0].id);
+        return rows[0]?.id ?? null;
+      })
+      .finally(() => this.lookups.delete(hash));
+    this.lookups.set(hash, lookup);
+    return lookup;
   }
 
   async reload(): Promise<void> {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SignJWT } from 'jose';
-import { createPartner } from '../claims/helpers.js';
+import { createCampaign, createPartner } from '../claims/helpers.js';
 import { admin, createRoom, uniqueId, useInstance } from '../helpers.js';
 
 /** Issue 19, defect 2: knowing someone's userId must not give their place or their token. */
@@ -103,5 +103,39 @@ describe('identity: proven, never asserted', () => {
     assert.equal(old.statusCode, 401);
     const fresh = await enter(room.id, { identityToken: await sign(rotated.json().identitySecret, { sub: 'fred', aud: room.id }) });
     assert.equal(fresh.statusCode, 201);
+  });
+});
+
+describe('partner keys across instances', () => {
+  const first = useInstance({}, { background: false });
+  const second = useInstance({}, { background: false });
+
+  it('a key created on one instance works at once on another, for a whole burst', async () => {
+    // The second instance has loaded its set of keys before the key exists: it must look it up.
+    await first.app.inject({ method: 'GET', url: '/v1/partners', headers: admin });
+    const campaign = await createCampaign(second.app, { id: uniqueId('burst'), stock: 1000 });
+    await second.app.inject({
+      method: 'POST',
+      url: `/v1/campaigns/${campaign.id}/claims`,
+      headers: { 'x-api-key': 'fgk_not-yet' },
+      payload: { userId: 'warm-up' },
+    });
+    const { apiKey } = await createPartner(first.app);
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        second.app.inject({
+          method: 'POST',
+          url: `/v1/campaigns/${campaign.id}/claims`,
+          headers: { 'x-api-key': apiKey },
+          payload: { userId: `buyer-${i}` },
+        }),
+      ),
+    );
+    const statuses = answers.map((a) => a.statusCode);
+    assert.deepEqual(
+      statuses.filter((s) => s !== 201),
+      [],
+      `not 201: ${answers.find((a) => a.statusCode !== 201)?.body}`,
+    );
   });
 });
