@@ -1,5 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { SQL_PATTERNS } from '../input-rules.js';
+import { SQL_CHECKS, SQL_PATTERNS } from '../input-rules.js';
 import type { Pool } from './pool.js';
 
 const MIGRATIONS_DIR = new URL('./migrations/', import.meta.url);
@@ -58,11 +58,17 @@ export async function ensureDatabase(databaseUrl: string, createPool: (url: stri
 }
 
 /**
- * The migrations' CHECKs name the shared input rules as {{ID_PATTERN}}, {{USER_ID_PATTERN}}:
- * the SQL enforces exactly what the API's schemas do (src/input-rules.ts).
+ * The migrations' CHECKs name the shared input rules, as predicates on a column
+ * ({{USER_ID_CHECK:user_id}}) or, in the first migrations, as patterns ({{ID_PATTERN}}): the SQL
+ * enforces exactly what the API's schemas do (src/input-rules.ts).
  */
 export function withInputRules(sql: string): string {
-  return sql.replace(/\{\{([A-Z_]+)\}\}/g, (_, name: string) => {
+  return sql.replace(/\{\{([A-Z_]+)(?::([a-z_]+))?\}\}/g, (_, name: string, column: string | undefined) => {
+    if (column !== undefined) {
+      const check = SQL_CHECKS[name];
+      if (check === undefined) throw new Error(`a migration names an unknown input rule {{${name}:${column}}}`);
+      return check(column);
+    }
     const pattern = SQL_PATTERNS[name];
     if (pattern === undefined) throw new Error(`a migration names an unknown input rule {{${name}}}`);
     return pattern.replaceAll("'", "''");
