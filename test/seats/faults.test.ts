@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { request } from 'undici';
+import { showKeys } from '../../src/seats/keys.js';
 import { pooled } from '../claims/helpers.js';
 import { ADMIN_TOKEN, deletePrefix, eventually, killServe, startInstance, startServe, testPrefix, uniqueId } from '../helpers.js';
 import { TcpProxy } from '../tcp-proxy.js';
@@ -172,6 +173,31 @@ describe('seats under faults: nothing confirmed is lost, no seat is sold twice',
         [Buffer.from(showId)],
       );
       assert.equal(parked.rows[0].n, 0, 'no booking was refused by PostgreSQL');
+    } finally {
+      await instance.close();
+    }
+  });
+
+  it('a show whose seat keys are partly gone (one key evicted) is rebuilt, never answered with a 500', async () => {
+    const prefix = testPrefix();
+    prefixes.push(prefix);
+    const instance = await startInstance({ redisPrefix: prefix });
+    try {
+      const { apiKey } = await createPartner(instance.app);
+      const { showId } = await simpleShow(instance.app);
+      const first = await hold(instance.app, showId, apiKey, { seats: ['A-1-1'], userId: 'u1' });
+      assert.equal(first.status, 201, JSON.stringify(first.body));
+      const c = await confirm(instance.app, showId, first.body.holdId, apiKey, 'k1');
+      assert.equal(c.status, 201, JSON.stringify(c.body));
+      // Only the rows go: st still says ready.
+      await instance.ctx.infra.redis.del(showKeys(prefix, showId).rows);
+      const during = await hold(instance.app, showId, apiKey, { seats: ['A-1-2'], userId: 'u2' });
+      assert.equal(during.status, 503, JSON.stringify(during.body));
+      const after = await eventually(async () => {
+        const h = await hold(instance.app, showId, apiKey, { seats: ['A-1-1'], userId: 'u3' });
+        return h.status === 503 ? undefined : h;
+      });
+      assert.equal(after.status, 409, 'the seat sold before the loss is still sold');
     } finally {
       await instance.close();
     }

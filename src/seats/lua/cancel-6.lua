@@ -13,7 +13,7 @@
     {0}       not a live booking here
 ]]
 local st = newState(KEYS[1], KEYS[2], KEYS[3], KEYS[4])
-if redis.call('HGET', KEYS[1], 'ready') ~= '1' then return {-1} end
+if redis.call('HGET', KEYS[1], 'ready') ~= '1' or not st:keysPresent() then return {-1} end
 local raw = redis.call('HGET', KEYS[6], ARGV[1])
 if not raw then return {0} end
 local booking = cjson.decode(raw)

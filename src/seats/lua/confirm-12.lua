@@ -31,7 +31,7 @@
 ]]
 local st = newState(KEYS[1], KEYS[2], KEYS[3], KEYS[4])
 local config = redis.call('HMGET', KEYS[1], 'ready', 'maxPerUser')
-if config[1] ~= '1' then return {-1} end
+if config[1] ~= '1' or not st:keysPresent() then return {-1} end
 local now = tonumber(ARGV[1])
 local holdId, kind, actor, key, bookingId = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local idemField = kind .. ':' .. actor .. '\n' .. key

@@ -16,7 +16,7 @@
 ]]
 local st = newState(KEYS[1], KEYS[2], KEYS[3], KEYS[4])
 local config = redis.call('HMGET', KEYS[1], 'ready', 'hook')
-if config[1] ~= '1' then return {-1} end
+if config[1] ~= '1' or not st:keysPresent() then return {-1} end
 local now = tonumber(ARGV[1])
 local limit = tonumber(ARGV[2])
 local logged = {}

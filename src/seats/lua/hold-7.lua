@@ -29,7 +29,7 @@
 ]]
 local st = newState(KEYS[1], KEYS[2], KEYS[3], KEYS[4])
 local config = redis.call('HMGET', KEYS[1], 'ready', 'holdMs', 'maxPerUser')
-if config[1] ~= '1' then return {-1} end
+if config[1] ~= '1' or not st:keysPresent() then return {-1} end
 local holdMs = tonumber(config[2])
 local maxPerUser = tonumber(config[3])
 local now = tonumber(ARGV[1])

@@ -11,7 +11,7 @@
     {-5}   no such live hold (or not the actor's)
 ]]
 local st = newState(KEYS[1], KEYS[2], KEYS[3], KEYS[4])
-if redis.call('HGET', KEYS[1], 'ready') ~= '1' then return {-1} end
+if redis.call('HGET', KEYS[1], 'ready') ~= '1' or not st:keysPresent() then return {-1} end
 local raw = redis.call('HGET', KEYS[5], ARGV[1])
 if not raw then return {-5} end
 local hold = cjson.decode(raw)

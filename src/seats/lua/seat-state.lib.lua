@@ -31,6 +31,13 @@ local function newState(kSt, kRows, kRuns, kLayout)
   }, State)
 end
 
+--- Whether the seat keys exist. A script decides only when st says ready and they do: keys gone
+--- one by one (an eviction, a cleanup by prefix while requests run) read as a lost state, to be
+--- rebuilt ({-1}), instead of failing in the middle of a decision.
+function State:keysPresent()
+  return redis.call('EXISTS', self.kRows, self.kRuns, self.kLayout) == 3
+end
+
 function State:row(r)
   local s = self.rowCache[r]
   if s == nil then
