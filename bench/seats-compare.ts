@@ -92,13 +92,15 @@ export async function compareSeats(options: {
       );
       const pairSeats = pairs.filter((r) => r.status === 201).flatMap((r) => r.body.seats as string[]);
       // throughput: distinct seats of a 100,000-seat show
-      const showId = await arenaShow(server.origin, token, venueId, 100_000);
+      // Three shows (300,000 seats), so that a fast run never exhausts one venue (see seats-load-worker.ts).
+      const showIds: string[] = [];
+      for (let n = 0; n < 3; n++) showIds.push(await arenaShow(server.origin, token, venueId, 100_000));
       const load = await runWorkerProcess<LoadResult>(new URL('./seats-load-worker.ts', import.meta.url), {
         origin: server.origin,
         connections: options.connections,
         seconds: options.seconds,
         kind: 'chosen',
-        showId,
+        showIds,
         apiKey,
         userPrefix: 'u',
         watch: {},
@@ -111,7 +113,7 @@ export async function compareSeats(options: {
         seconds: options.seconds,
         kind: 'chosen',
         seat: 'S1-1-50',
-        showId: contended,
+        showIds: [contended],
         apiKey,
         userPrefix: 'c',
         watch: {},
