@@ -541,8 +541,8 @@
   const selected = { room: null, campaign: null, show: null, term: null, course: null, partner: null, user: null };
   const views = { room: null, campaign: null, show: null, term: null, course: null, partner: null };
 
-  function hashSelection() {
-    const params = new URLSearchParams(location.hash.slice(1));
+  function hashSelection(hash = location.hash) {
+    const params = new URLSearchParams(hash.slice(1));
     return Object.fromEntries(HASH_KEYS.map((key) => [key, params.get(key)]));
   }
 
@@ -1709,9 +1709,11 @@
     for (const view of Object.values(views)) view?.refresh();
   });
 
-  // A link or the history buttons change the address: the views follow it.
-  window.addEventListener('hashchange', () => {
-    const wanted = hashSelection();
+  // A link or the history buttons change the address: the views follow it. The address the event
+  // names, not location.hash: a refresh finishing before this event is handled rewrites the
+  // address with the selection it knows (writeHash), which would undo the user's step.
+  window.addEventListener('hashchange', (event) => {
+    const wanted = hashSelection(new URL(event.newURL).hash);
     const lists = { room: rooms, campaign: campaigns, show: shows, term: terms, course: termCourses };
     for (const kind of Object.keys(lists)) {
       if (wanted[kind] && wanted[kind] !== selected[kind] && lists[kind].some((e) => e.id === wanted[kind])) select(kind, wanted[kind]);
