@@ -71,7 +71,7 @@ async function loadtest(name: string, target: string, scenario: PreparedScenario
     drainMs,
   });
   const audit = await scenario.audit();
-  const report = buildReport(scenario, result, audit, { target, stages, startedAt });
+  const report = buildReport(scenario, result, audit, { target, stages, warmup: null, startedAt });
   mkdirSync(REPORTS, { recursive: true });
   writeReport(join(REPORTS, name), report);
   const line = report.summaries

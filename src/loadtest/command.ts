@@ -26,6 +26,7 @@ const RUN_OPTIONS = {
   'max-in-flight': { type: 'string' },
   'max-lag-ms': { type: 'string' },
   drain: { type: 'string' },
+  warmup: { type: 'string' },
   report: { type: 'string' },
   keep: { type: 'boolean' },
   quiet: { type: 'boolean' },
@@ -81,6 +82,7 @@ export async function loadtestCommand(argv: string[]): Promise<number> {
   const maxInFlight = integerOption('max-in-flight', values['max-in-flight'], 400_000, 1, 100_000_000);
   const maxLagMs = integerOption('max-lag-ms', values['max-lag-ms'], 1000, 0, 3_600_000);
   const drainMs = duration('drain', values.drain, 10_000);
+  const warmupMs = duration('warmup', values.warmup, 0);
   if (values.report && !existsSync(dirname(values.report))) {
     throw new UsageError(`--report ${values.report}: the folder ${dirname(values.report)} does not exist`);
   }
@@ -90,6 +92,10 @@ export async function loadtestCommand(argv: string[]): Promise<number> {
     throw new UsageError(
       `missing --admin-token (or FLOODGATE_ADMIN_TOKEN): the ${values.scenario} scenario sets up and reads its target with it`,
     );
+  }
+  if (warmupMs > 0 && !builtIn?.warmup) {
+    const withWarmup = SCENARIOS.filter((d) => d.warmup).map((d) => d.name);
+    throw new UsageError(`--warmup: the ${values.scenario} scenario has no warm-up (${withWarmup.join(', ')} has)`);
   }
   const admin = new AdminClient(target, adminToken ?? '');
 
@@ -110,7 +116,7 @@ export async function loadtestCommand(argv: string[]): Promise<number> {
   try {
     const scenario = await prepare(values, admin, target);
     console.log(
-      `${scenario.name} against ${target}: ${JSON.stringify(scenario.describe())}; stages ${stages.map(formatStage).join(', ')} (Ctrl-C stops it early and still reports)`,
+      `${scenario.name} against ${target}: ${JSON.stringify(scenario.describe())}; ${warmupMs > 0 ? `a warm-up of ${values.warmup} (not recorded), then ` : ''}stages ${stages.map(formatStage).join(', ')} (Ctrl-C stops it early and still reports)`,
     );
     started = true;
     const startedAt = new Date().toISOString();
@@ -123,6 +129,7 @@ export async function loadtestCommand(argv: string[]): Promise<number> {
       maxInFlight,
       maxLagMs,
       drainMs,
+      warmupMs,
       signal: interrupt.signal,
       onSecond(sample, progress) {
         if (values.quiet) return;
@@ -145,7 +152,12 @@ export async function loadtestCommand(argv: string[]): Promise<number> {
     } catch (err) {
       audit = [check('the audit ran', false, err instanceof OperationalError ? err.message : firstLine(err))];
     }
-    const report = buildReport(scenario, result, audit, { target, stages: values.stage, startedAt });
+    const report = buildReport(scenario, result, audit, {
+      target,
+      stages: values.stage,
+      warmup: warmupMs > 0 ? (values.warmup ?? null) : null,
+      startedAt,
+    });
     for (const line of summaryLines(report, stages)) console.log(line);
     if (values.report) {
       writeReport(values.report, report);

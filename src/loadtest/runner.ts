@@ -36,6 +36,11 @@ export interface Scenario {
   arrival(i: number, flow: Flow, scheduledAt: number): Promise<void>;
   /** Figures of the target sampled every second (queue size, remaining stock...). */
   gauges?(): Promise<Record<string, number>>;
+  /**
+   * The flow of the i-th warm-up arrival (`--warmup`): the same requests as arrival() on entities of
+   * their own, so that the audited ones are untouched. Not recorded; sleep() and later() end it.
+   */
+  warmup?(i: number, flow: Flow, scheduledAt: number): Promise<void>;
 }
 
 export interface RunOptions {
@@ -48,6 +53,12 @@ export interface RunOptions {
   maxLagMs: number;
   /** After the last stage, flows still running get this long to finish. */
   drainMs: number;
+  /**
+   * Before the stages, this long of the scenario's warm-up arrivals at the first stage's rate, not
+   * recorded (as wrk2 leaves its calibration out): connections open, and the generator's and the
+   * target's code compiled, before the first measured arrival. 0 (the default): none.
+   */
+  warmupMs?: number;
   /**
    * Aborted to stop the run early (Ctrl-C): no more arrivals, sleeping flows end, requests in
    * flight get `interruptGraceMs` (default 2 s) to be answered, then are abandoned.
@@ -85,6 +96,7 @@ export interface RunResult {
  */
 export async function run(scenario: Scenario, options: RunOptions): Promise<RunResult> {
   const pool = new Pool(options.target, { connections: options.connections, pipelining: 1, keepAliveTimeout: 30_000 });
+  if (options.warmupMs && scenario.warmup && !options.signal?.aborted) await warmUp(pool, scenario, options);
   const recorder = new Recorder();
   const t0 = performance.now();
   const now = () => performance.now() - t0;
@@ -106,32 +118,7 @@ export async function run(scenario: Scenario, options: RunOptions): Promise<RunR
 
   const flow: Flow = {
     now,
-    async request(kind, call, scheduledAt = now(), ok = (s) => s < 500) {
-      recorder.start();
-      const headers: string[] = [];
-      if (call.body !== undefined) headers.push('content-type', 'application/json');
-      if (call.headers) for (const name in call.headers) headers.push(name, call.headers[name]!);
-      const answer = await exchange(pool, {
-        method: call.method,
-        path: call.path,
-        headers,
-        body: call.body !== undefined ? JSON.stringify(call.body) : null,
-        headersTimeout: 30_000,
-        bodyTimeout: 30_000,
-      });
-      if (answer.status === 'error') {
-        recorder.record(kind, now() - scheduledAt, 'error', false);
-        return { status: 'error', body: null };
-      }
-      recorder.record(kind, now() - scheduledAt, answer.status, ok(answer.status));
-      let body: unknown = null;
-      try {
-        body = answer.text ? JSON.parse(answer.text) : null;
-      } catch {
-        body = answer.text;
-      }
-      return { status: answer.status, body };
-    },
+    request: requester(pool, recorder, now),
     sleep: (ms) => sleepers.sleep(ms),
     later: (ms, wake, id) => sleepers.later(ms, wake, id),
     begin: () => void flows++,
@@ -215,4 +202,72 @@ export async function run(scenario: Scenario, options: RunOptions): Promise<RunR
     abandoned,
     interruptedAtMs: interrupted ? interruptedAtMs : null,
   };
+}
+
+/** Flow.request on `pool`, recording into `recorder` (latency from the scheduled start, by `now`). */
+function requester(pool: Pool, recorder: Recorder | null, now: () => number): Flow['request'] {
+  return async (kind, call, scheduledAt = now(), ok = (s) => s < 500) => {
+    recorder?.start();
+    const headers: string[] = [];
+    if (call.body !== undefined) headers.push('content-type', 'application/json');
+    if (call.headers) for (const name in call.headers) headers.push(name, call.headers[name]!);
+    const answer = await exchange(pool, {
+      method: call.method,
+      path: call.path,
+      headers,
+      body: call.body !== undefined ? JSON.stringify(call.body) : null,
+      headersTimeout: 30_000,
+      bodyTimeout: 30_000,
+    });
+    if (answer.status === 'error') {
+      recorder?.record(kind, now() - scheduledAt, 'error', false);
+      return { status: 'error', body: null };
+    }
+    recorder?.record(kind, now() - scheduledAt, answer.status, ok(answer.status));
+    let body: unknown = null;
+    try {
+      body = answer.text ? JSON.parse(answer.text) : null;
+    } catch {
+      body = answer.text;
+    }
+    return { status: answer.status, body };
+  };
+}
+
+/** How long warm-up flows still running after the warm-up get before the stages start anyway. */
+const WARMUP_GRACE_MS = 5_000;
+
+/**
+ * The warm-up: the scenario's warm-up arrivals on the run's own connections, at the first stage
+ * with a rate's rate, for `warmupMs`; nothing recorded. The stages start once its flows ended (or
+ * after WARMUP_GRACE_MS), so that no warm-up request competes with a measured one.
+ */
+async function warmUp(pool: Pool, scenario: Scenario, options: RunOptions): Promise<void> {
+  const rate = options.stages.find((s) => s.ratePerSecond > 0)?.ratePerSecond ?? 0;
+  if (rate === 0) return;
+  const t0 = performance.now();
+  const now = () => performance.now() - t0;
+  const flow: Flow = {
+    now,
+    request: requester(pool, null, now),
+    sleep: async () => false,
+    later: (_ms, wake, id) => wake(false, id),
+    begin: () => {},
+    end: () => {},
+  };
+  const flows = new Set<Promise<void>>();
+  const due = arrivals([{ ratePerSecond: rate, durationMs: options.warmupMs! }]);
+  let i = 0;
+  for (let next = due.next(); !next.done && !options.signal?.aborted; ) {
+    while (!next.done && next.value.at <= now()) {
+      const running: Promise<void> = scenario.warmup!(i++, flow, next.value.at).then(
+        () => void flows.delete(running),
+        () => void flows.delete(running),
+      );
+      flows.add(running);
+      next = due.next();
+    }
+    if (!next.done) await new Promise((resolve) => setTimeout(resolve, Math.min(Math.max(1, next.value.at - now()), 50)));
+  }
+  await Promise.race([Promise.all(flows), new Promise((resolve) => setTimeout(resolve, WARMUP_GRACE_MS))]);
 }

@@ -16,6 +16,8 @@ export interface ScenarioDefinition {
   readonly options: Readonly<Record<string, { type: 'string' } | { type: 'boolean' }>>;
   /** Whether it sets up or reads its target with the admin token. */
   readonly needsAdminToken: boolean;
+  /** Whether its prepared scenario has a warm-up (Scenario.warmup, `--warmup`). */
+  readonly warmup?: boolean;
   /** Checks its options (UsageError) and sets it up on the target. */
   prepare(values: OptionValues, admin: AdminClient, databaseUrl: string | undefined, target: string): Promise<PreparedScenario>;
 }

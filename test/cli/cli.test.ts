@@ -172,6 +172,16 @@ describe('floodgate CLI: help, usage errors, operational errors', () => {
         loadtestUsage,
       ],
       [
+        [...target, '--scenario', 'claims', '--stage', '1/s:1s', '--admin-token', 'a'.repeat(20), '--warmup', '2s'],
+        /^floodgate loadtest: --warmup: the claims scenario has no warm-up \(seats-one-seat has\)$/,
+        loadtestUsage,
+      ],
+      [
+        [...target, '--scenario', 'seats-one-seat', '--stage', '1/s:1s', '--admin-token', 'a'.repeat(20), '--warmup', 'soon'],
+        /^floodgate loadtest: bad --warmup "soon"/,
+        loadtestUsage,
+      ],
+      [
         [...target, '--scenario', 'missing-flow.json', '--stage', '1/s:1s'],
         /^floodgate loadtest: --scenario "missing-flow.json": no such file/,
         loadtestUsage,

@@ -32,6 +32,7 @@ function report(overrides: Partial<Report>): Report {
     target: 'http://127.0.0.1:1',
     startedAt: '',
     stages: [],
+    warmup: null,
     setup: {},
     arrivals: 1000,
     dropped: 0,
@@ -113,6 +114,47 @@ describe('floodgate loadtest: stages, progress and summary', () => {
       // A report still in flight at the end would have printed after the summary (the stray line).
       await new Promise((resolve) => setTimeout(resolve, 1500));
       assert.equal(lateReports, 0);
+    } finally {
+      server.close();
+    }
+  });
+
+  it("a warm-up runs the scenario's warm-up flows before the first arrival, at the first stage's rate, and records none", async () => {
+    const paths: string[] = [];
+    const server = createServer((req, res) => {
+      paths.push(req.url ?? '');
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    }).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      const warm: number[] = [];
+      const scenario: Scenario = {
+        ...oneRequest,
+        async warmup(i, flow, at) {
+          warm.push(i);
+          await flow.request('warm', { method: 'GET', path: '/warm' }, at);
+          assert.equal(await flow.sleep(10), false, 'a warm-up flow that sleeps ends');
+        },
+      };
+      const result = await run(scenario, {
+        target: origin,
+        stages: ['0/s:0.1s', '40/s:0.5s'].map(parseStage),
+        connections: 4,
+        maxInFlight: 100,
+        maxLagMs: 1000,
+        drainMs: 1000,
+        warmupMs: 500,
+      });
+      assert.equal(warm.length, 20, 'the first stage with a rate sets the warm-up rate (40/s for 0.5 s)');
+      assert.equal(result.arrivals, 20);
+      assert.deepEqual(paths.slice(0, 20), Array(20).fill('/warm'), 'every warm-up request before the first measured one');
+      assert.deepEqual(paths.slice(20), Array(20).fill('/'));
+      const summaries = result.recorder.summaries();
+      assert.deepEqual(
+        summaries.map((s) => [s.name, s.count]),
+        [['get', 20]],
+      );
     } finally {
       server.close();
     }
