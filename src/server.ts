@@ -5,6 +5,7 @@ import { ensureDatabase, migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
 import { SAMPLE_CHECK_MS } from './history/history.js';
 import { buildApp } from './http/app.js';
+import { evictionFindings } from './redis/eviction.js';
 
 export interface ServeOptions {
   /** Run migrations before serving (default true: one command brings an instance up). */
@@ -20,6 +21,7 @@ export async function serve(config: Config, options: ServeOptions = {}) {
   const app = await buildApp(ctx);
   const loops = startBackground(ctx);
   await app.listen({ port: config.port, host: config.host });
+  void warnOfEviction(ctx);
 
   let stopping: Promise<void> | null = null;
   const stop = (signal: string) =>
@@ -35,6 +37,21 @@ export async function serve(config: Config, options: ServeOptions = {}) {
   process.once('SIGTERM', () => void stop('SIGTERM').then(() => process.exit(0)));
   process.once('SIGINT', () => void stop('SIGINT').then(() => process.exit(0)));
   return { app, ctx, stop };
+}
+
+/** Says at start-up when Redis may evict keys (docs: README, Operations). Never stops the start. */
+async function warnOfEviction(ctx: Context): Promise<void> {
+  const findings = await evictionFindings(ctx.infra.redis).catch(() => []);
+  for (const f of findings) {
+    if (f.kind === 'evicts') {
+      ctx.infra.log.warn(
+        { redis: f.server, maxmemoryPolicy: f.policy, maxmemoryBytes: f.maxmemoryBytes },
+        'this Redis may evict keys when full (maxmemory-policy is not noeviction): queues, stock and seats would be lost key by key; set maxmemory-policy noeviction',
+      );
+    } else {
+      ctx.infra.log.info({ redis: f.server, reason: f.reason }, 'could not read maxmemory-policy: make sure it is noeviction');
+    }
+  }
 }
 
 export async function prepareDatabase(databaseUrl: string): Promise<string[]> {
