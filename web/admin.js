@@ -908,9 +908,7 @@
     });
   }
 
-  /** The selected show's seat map, drawn like the buyer's page (web/seats.js): a few pixels a seat. */
-  const MAP_LABEL_WIDTH = 44;
-  const MAP_SECTION_GAP = 18;
+  /** The selected show's seat map, drawn as on the buyer's page (web/seat-map.js): a few pixels a seat. */
   async function refreshSeatMap() {
     const showId = selected.show;
     if (!showId || document.hidden) return;
@@ -930,7 +928,6 @@
 
   function drawSeatMap() {
     const canvas = $('show-map');
-    const totals = { f: 0, h: 0, s: 0 };
     if (!seatMap) {
       canvas.width = 0;
       canvas.height = 0;
@@ -938,56 +935,13 @@
       $('show-map-counts').textContent = '';
       return;
     }
-    const rows = [];
-    let widest = 1;
-    for (const section of seatMap.sections)
-      for (const row of section.rows) {
-        widest = Math.max(widest, row.status.length);
-        rows.push({ sectionId: section.id, rowId: row.id, status: row.status });
-      }
-    const width = canvas.clientWidth || 320;
-    const size = Math.max(2, Math.min(16, Math.floor((width - MAP_LABEL_WIDTH) / widest)));
-    let y = 0;
-    let last = null;
-    for (const row of rows) {
-      if (row.sectionId !== last) {
-        y += MAP_SECTION_GAP;
-        last = row.sectionId;
-      }
-      row.y = y;
-      y += size;
-    }
-    const height = y + 4;
-    const ratio = window.devicePixelRatio || 1;
-    canvas.width = Math.round(width * ratio);
-    canvas.height = Math.round(height * ratio);
-    canvas.style.height = `${height}px`;
-    const g = canvas.getContext('2d');
-    g.setTransform(ratio, 0, 0, ratio, 0, 0);
-    g.clearRect(0, 0, width, height);
-    g.font = '11px system-ui, sans-serif';
-    g.textBaseline = 'middle';
-    const gap = size >= 6 ? 1 : 0;
-    last = null;
-    for (const row of rows) {
-      if (row.sectionId !== last) {
-        last = row.sectionId;
-        g.fillStyle = '#6b7280';
-        g.fillText(`Section ${row.sectionId}`, 0, row.y - MAP_SECTION_GAP / 2);
-      }
-      if (size >= 9) {
-        g.fillStyle = '#6b7280';
-        g.fillText(row.rowId, 4, row.y + size / 2);
-      }
-      for (let p = 0; p < row.status.length; p++) {
-        const status = row.status[p];
-        totals[status in totals ? status : 's']++;
-        g.fillStyle = SEAT_COLORS[status] || SEAT_COLORS.s;
-        g.fillRect(MAP_LABEL_WIDTH + p * size, row.y, size - gap, size - gap);
-      }
-    }
-    // Where each seat is drawn, for tests and for people reading the page's source.
-    Object.assign(canvas.dataset, { cell: String(size), labelWidth: String(MAP_LABEL_WIDTH), sectionGap: String(MAP_SECTION_GAP) });
+    const totals = { f: 0, h: 0, s: 0 };
+    const drawn = window.FloodgateSeatMap.layout(seatMap, canvas.clientWidth || 320, { minCell: 2, maxCell: 16 });
+    window.FloodgateSeatMap.draw(canvas, drawn, (row, p) => {
+      const status = row.status[p];
+      totals[status in totals ? status : 's']++;
+      return SEAT_COLORS[status] || SEAT_COLORS.s;
+    });
     Object.assign(canvas.dataset, { free: String(totals.f), held: String(totals.h), sold: String(totals.s), at: seatMap.at });
     $('show-map-counts').textContent =
       `${fmt(totals.f)} free, ${fmt(totals.h)} held, ${fmt(totals.s)} sold at ${new Date(seatMap.at).toLocaleTimeString()}`;

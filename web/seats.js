@@ -6,8 +6,7 @@
   const showId = decodeURIComponent(location.pathname.split('/')[2] || '');
   const $ = (id) => document.getElementById(id);
   const COLORS = { f: '#22c55e', h: '#f59e0b', s: '#9ca3af', mine: '#2563eb', picked: '#1e3a8a' };
-  const LABEL_WIDTH = 44;
-  const SECTION_GAP = 18;
+  const SeatMap = window.FloodgateSeatMap; // seat-map.js
   const store = sessionStorage;
   const stateKey = `fg_seats:${showId}`;
 
@@ -19,8 +18,7 @@
   const token = store.getItem('fg_token');
 
   let map = null; // the last seat map
-  let rows = []; // { sectionId, rowId, labels, status, y }
-  let cell = 8;
+  let drawn = null; // the map's layout as last drawn (SeatMap.layout)
   const picked = new Set(); // seat ids
   let hold = JSON.parse(store.getItem(stateKey) || 'null'); // { holdId, seats, expiresAt, together, key }
   let booking = null;
@@ -47,78 +45,15 @@
     return data;
   }
 
-  const labelsOf = (row) => (typeof row.seats === 'number' ? Array.from({ length: row.seats }, (_, i) => String(i + 1)) : row.seats);
-
-  function layout() {
-    rows = [];
-    let widest = 1;
-    for (const section of map.sections) {
-      for (const row of section.rows) {
-        const labels = labelsOf(row);
-        widest = Math.max(widest, labels.length);
-        rows.push({ sectionId: section.id, rowId: row.id, labels, status: row.status, y: 0 });
-      }
-    }
-    const canvas = $('map');
-    const width = canvas.clientWidth || 320;
-    cell = Math.max(3, Math.min(22, Math.floor((width - LABEL_WIDTH) / widest)));
-    let y = 0;
-    let i = 0;
-    for (const section of map.sections) {
-      y += SECTION_GAP;
-      for (let k = 0; k < section.rows.length; k++) {
-        rows[i++].y = y;
-        y += cell;
-      }
-    }
-    canvas.dataset.cell = String(cell);
-    canvas.dataset.labelWidth = String(LABEL_WIDTH);
-    canvas.dataset.sectionGap = String(SECTION_GAP);
-    return { width, height: y + 4 };
-  }
-
   function draw() {
     if (!map) return;
     const canvas = $('map');
-    const { width, height } = layout();
-    const ratio = window.devicePixelRatio || 1;
-    canvas.width = Math.round(width * ratio);
-    canvas.height = Math.round(height * ratio);
-    canvas.style.height = `${height}px`;
-    const g = canvas.getContext('2d');
-    g.setTransform(ratio, 0, 0, ratio, 0, 0);
-    g.clearRect(0, 0, width, height);
+    drawn = SeatMap.layout(map, canvas.clientWidth || 320, { minCell: 3, maxCell: 22 });
     const mine = new Set(hold ? hold.seats : booking ? booking.seats : []);
-    const gap = cell >= 6 ? 1 : 0;
-    g.font = '11px system-ui, sans-serif';
-    g.textBaseline = 'middle';
-    let lastSection = null;
-    for (const row of rows) {
-      if (row.sectionId !== lastSection) {
-        lastSection = row.sectionId;
-        g.fillStyle = '#6b7280';
-        g.fillText(`Section ${row.sectionId}`, 0, row.y - SECTION_GAP / 2);
-      }
-      if (cell >= 9) {
-        g.fillStyle = '#6b7280';
-        g.fillText(row.rowId, 4, row.y + cell / 2);
-      }
-      for (let p = 0; p < row.labels.length; p++) {
-        const id = `${row.sectionId}-${row.rowId}-${row.labels[p]}`;
-        g.fillStyle = mine.has(id) ? COLORS.mine : picked.has(id) ? COLORS.picked : COLORS[row.status[p]] || COLORS.s;
-        g.fillRect(LABEL_WIDTH + p * cell, row.y, cell - gap, cell - gap);
-      }
-    }
-  }
-
-  function seatAt(x, y) {
-    for (const row of rows) {
-      if (y < row.y || y >= row.y + cell) continue;
-      const p = Math.floor((x - LABEL_WIDTH) / cell);
-      if (p < 0 || p >= row.labels.length) return null;
-      return { id: `${row.sectionId}-${row.rowId}-${row.labels[p]}`, status: row.status[p] };
-    }
-    return null;
+    SeatMap.draw(canvas, drawn, (row, p) => {
+      const id = SeatMap.seatId(row, p);
+      return mine.has(id) ? COLORS.mine : picked.has(id) ? COLORS.picked : COLORS[row.status[p]] || COLORS.s;
+    });
   }
 
   function renderCounts() {
@@ -228,7 +163,7 @@
   $('map').addEventListener('click', (event) => {
     if (hold || booking || !map) return;
     const rect = event.currentTarget.getBoundingClientRect();
-    const seat = seatAt(event.clientX - rect.left, event.clientY - rect.top);
+    const seat = drawn && SeatMap.seatAt(drawn, event.clientX - rect.left, event.clientY - rect.top);
     if (!seat) return;
     if (picked.has(seat.id)) picked.delete(seat.id);
     else if (seat.status === 'f' && picked.size < map.maxSeatsPerUser) picked.add(seat.id);

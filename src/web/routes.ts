@@ -15,6 +15,7 @@ const ASSETS: Record<string, { file: string | URL; type: string }> = {
   'uplot.js': { file: require.resolve('uplot/dist/uPlot.iife.min.js'), type: 'text/javascript; charset=utf-8' },
   'uplot.css': { file: require.resolve('uplot/dist/uPlot.min.css'), type: 'text/css; charset=utf-8' },
   'seats.js': { file: new URL('seats.js', WEB_DIR), type: 'text/javascript; charset=utf-8' },
+  'seat-map.js': { file: new URL('seat-map.js', WEB_DIR), type: 'text/javascript; charset=utf-8' },
   'seats.css': { file: new URL('seats.css', WEB_DIR), type: 'text/css; charset=utf-8' },
 };
 
