@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { createRoom, deletePrefix, enter, eventually, type Instance, poll, startInstance, testPrefix, uniqueId } from '../helpers.js';
-import { launchBrowser } from '../web/browser.js';
+import { launchBrowser, SHOTS } from '../web/browser.js';
 import { addCourses, addStudents, course, createPartner, createTerm, register } from './helpers.js';
-
-// Screenshots go to a temporary folder, or to docs/screenshots with SCREENSHOTS=docs.
-const SHOTS = process.env.SCREENSHOTS === 'docs' ? 'docs/screenshots' : join(tmpdir(), 'floodgate-screenshots');
 
 describe('the student page in a real browser', () => {
   const prefix = testPrefix();

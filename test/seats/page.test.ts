@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { createRoom, deletePrefix, enter, eventually, type Instance, poll, startInstance, testPrefix, uniqueId } from '../helpers.js';
-import { launchBrowser } from '../web/browser.js';
+import { launchBrowser, SHOTS } from '../web/browser.js';
 import { createShow, createVenue, simpleShow } from './helpers.js';
-
-const SHOTS = process.env.SCREENSHOTS === 'docs' ? 'docs/screenshots' : join(tmpdir(), 'floodgate-screenshots');
 
 describe('the seat-selection page in a real browser', () => {
   const prefix = testPrefix();

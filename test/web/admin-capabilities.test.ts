@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
@@ -8,13 +7,9 @@ import { course, register, setUpTerm, submit } from '../courses/helpers.js';
 import { ADMIN_TOKEN, deletePrefix, eventually, type Instance, startInstance, testPrefix } from '../helpers.js';
 import { confirm, createPartner, hold, simpleShow } from '../seats/helpers.js';
 import { walletClient } from '../wallet/helpers.js';
-import { launchBrowser } from './browser.js';
+import { closeChecked as close, launchBrowser, SCREENSHOTS_FOR_DOCS, SHOTS, signedInDashboard } from './browser.js';
 
-// Screenshots go to a temporary folder, or to docs/screenshots with SCREENSHOTS=docs (after a
-// longer stretch of activity, so that the charts have something to show).
-const DOCS = process.env.SCREENSHOTS === 'docs';
-const SHOTS = DOCS ? 'docs/screenshots' : join(tmpdir(), 'floodgate-screenshots');
-const ACTIVITY_SECONDS = DOCS ? 40 : 2;
+const ACTIVITY_SECONDS = SCREENSHOTS_FOR_DOCS ? 40 : 2;
 
 describe('the dashboard’s shows, terms and wallets in a real browser', () => {
   const prefix = testPrefix();
@@ -46,27 +41,10 @@ describe('the dashboard’s shows, terms and wallets in a real browser', () => {
     }
   }
 
-  const problems = new WeakMap<Page, string[]>();
-
   async function dashboard(viewport: { width: number; height: number }, hash: string): Promise<Page> {
-    const page = await browser.newPage({ viewport });
-    const seen: string[] = [];
-    problems.set(page, seen);
-    page.on('pageerror', (err) => seen.push(String(err)));
-    page.on('console', (message) => {
-      // The API's 4xx answers are the forms' business; anything else logged as an error is a bug (CSP included).
-      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) seen.push(message.text());
-    });
-    await page.goto(`${origin}/admin#${hash}`);
-    await page.fill('#token', ADMIN_TOKEN);
-    await page.click('#login button');
+    const page = await signedInDashboard(browser, origin, ADMIN_TOKEN, viewport, hash);
     await page.locator(`tr[data-show="${showId}"]`).waitFor();
     return page;
-  }
-
-  async function close(page: Page): Promise<void> {
-    await page.close();
-    assert.deepEqual(problems.get(page), [], 'errors in the page');
   }
 
   /** A section as it stands in the page (a full-page shot, clipped: the sticky top bar stays at the top). */

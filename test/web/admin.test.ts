@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
@@ -16,13 +15,9 @@ import {
   testPrefix,
   uniqueId,
 } from '../helpers.js';
-import { launchBrowser } from './browser.js';
+import { closeChecked as close, launchBrowser, SCREENSHOTS_FOR_DOCS, SHOTS, signedInDashboard } from './browser.js';
 
-// Screenshots go to a temporary folder, or to docs/screenshots with SCREENSHOTS=docs (after a
-// longer load, so that the charts have something to show).
-const DOCS = process.env.SCREENSHOTS === 'docs';
-const SHOTS = DOCS ? 'docs/screenshots' : join(tmpdir(), 'floodgate-screenshots');
-const LOAD_SECONDS = DOCS ? 60 : 4;
+const LOAD_SECONDS = SCREENSHOTS_FOR_DOCS ? 60 : 4;
 
 describe('the admin dashboard in a real browser', () => {
   const prefix = testPrefix();
@@ -59,28 +54,11 @@ describe('the admin dashboard in a real browser', () => {
     }
   }
 
-  const problems = new WeakMap<Page, string[]>();
-
-  /** A signed-in dashboard showing the test's room and campaign; its script errors are kept for close(). */
+  /** A signed-in dashboard showing the test's room and campaign; its script errors fail close(). */
   async function dashboard(viewport: { width: number; height: number }): Promise<Page> {
-    const page = await browser.newPage({ viewport });
-    const seen: string[] = [];
-    problems.set(page, seen);
-    page.on('pageerror', (err) => seen.push(String(err)));
-    page.on('console', (message) => {
-      // The API's 4xx answers are the forms' business; anything else logged as an error is a bug (CSP included).
-      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) seen.push(message.text());
-    });
-    await page.goto(`${origin}/admin#room=${room.id}&campaign=${campaign.id}`);
-    await page.fill('#token', ADMIN_TOKEN);
-    await page.click('#login button');
+    const page = await signedInDashboard(browser, origin, ADMIN_TOKEN, viewport, `room=${room.id}&campaign=${campaign.id}`);
     await page.locator(`tr[data-room="${room.id}"]`).waitFor();
     return page;
-  }
-
-  async function close(page: Page): Promise<void> {
-    await page.close();
-    assert.deepEqual(problems.get(page), [], 'errors in the page');
   }
 
   const points = (page: Page, chart: string) =>
@@ -100,7 +78,7 @@ describe('the admin dashboard in a real browser', () => {
       sessionSeconds: 6,
       abandonAfterSeconds: 9,
     });
-    campaign = await createCampaign(instance.app, { id: uniqueId('drop'), stock: DOCS ? 400 : 60 });
+    campaign = await createCampaign(instance.app, { id: uniqueId('drop'), stock: SCREENSHOTS_FOR_DOCS ? 400 : 60 });
     ({ apiKey } = await createPartner(instance.app));
     browser = await launchBrowser();
     await load(LOAD_SECONDS);

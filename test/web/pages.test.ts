@@ -2,15 +2,11 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { createRoom, deletePrefix, enter, eventually, type Instance, poll, startInstance, testPrefix, uniqueId } from '../helpers.js';
-import { launchBrowser } from './browser.js';
-
-// Screenshots go to a temporary folder, or to docs/screenshots with SCREENSHOTS=docs.
-const SHOTS = process.env.SCREENSHOTS === 'docs' ? 'docs/screenshots' : join(tmpdir(), 'floodgate-screenshots');
+import { launchBrowser, SHOTS } from './browser.js';
 
 describe('pages in a real browser', () => {
   const prefix = testPrefix();
