@@ -93,6 +93,7 @@ export async function loadtestCommand(argv: string[]): Promise<number> {
       `missing --admin-token (or FLOODGATE_ADMIN_TOKEN): the ${values.scenario} scenario sets up and reads its target with it`,
     );
   }
+  if (warmupMs > 0 && !stages.some((s) => s.ratePerSecond > 0)) throw new UsageError('--warmup: no stage has a rate to warm up at');
   if (warmupMs > 0 && !builtIn?.warmup) {
     const withWarmup = SCENARIOS.filter((d) => d.warmup).map((d) => d.name);
     throw new UsageError(`--warmup: the ${values.scenario} scenario has no warm-up (${withWarmup.join(', ')} has)`);
@@ -119,7 +120,6 @@ export async function loadtestCommand(argv: string[]): Promise<number> {
       `${scenario.name} against ${target}: ${JSON.stringify(scenario.describe())}; ${warmupMs > 0 ? `a warm-up of ${values.warmup} (not recorded), then ` : ''}stages ${stages.map(formatStage).join(', ')} (Ctrl-C stops it early and still reports)`,
     );
     started = true;
-    const startedAt = new Date().toISOString();
     const tty = process.stderr.isTTY && !values.quiet;
     let progressShown = false;
     const result = await run(scenario, {
@@ -156,7 +156,7 @@ export async function loadtestCommand(argv: string[]): Promise<number> {
       target,
       stages: values.stage,
       warmup: warmupMs > 0 ? (values.warmup ?? null) : null,
-      startedAt,
+      startedAt: result.startedAt,
     });
     for (const line of summaryLines(report, stages)) console.log(line);
     if (values.report) {

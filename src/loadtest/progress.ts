@@ -36,6 +36,12 @@ export function summaryLines(report: Report, stages: Stage[]): string[] {
   lines.push(
     `${report.scenario} against ${report.target}: ${report.arrivals} arrivals in ${formatDuration(ranMs)} of stages (${stages.map(formatStage).join(', ')}), ${report.dropped} dropped, ${report.unfinished} unfinished`,
   );
+  if (report.warmup) {
+    const w = report.warmup;
+    lines.push(
+      `before them, a warm-up of ${formatDuration(w.durationMs)}: ${w.arrivals} arrivals, not recorded${w.failed ? `; ${w.failed} failed` : ''}${w.unfinished ? `; ${w.unfinished} still running when the stages began` : ''}`,
+    );
+  }
   lines.push(`${total} requests, ${errors} errors (${total ? ((errors / total) * 100).toFixed(2) : '0'}%)`, '');
   lines.push('kind         count     errors    p50 ms    p95 ms    p99 ms    max ms');
   for (const s of report.summaries) {

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { type Check, verdict } from './audit.js';
 import type { SecondSample, Summary } from './recorder.js';
-import type { RunResult } from './runner.js';
+import type { RunResult, WarmupResult } from './runner.js';
 import type { PreparedScenario } from './scenarios.js';
 
 export interface Report {
@@ -9,8 +9,8 @@ export interface Report {
   target: string;
   startedAt: string;
   stages: string[];
-  /** The warm-up before the stages (not recorded), e.g. "3s"; null without one. */
-  warmup: string | null;
+  /** The warm-up before the stages (nothing of it in the figures), as asked ("3s") and as it ran; null without one. */
+  warmup: (WarmupResult & { asked: string }) | null;
   setup: Record<string, unknown>;
   arrivals: number;
   dropped: number;
@@ -37,6 +37,7 @@ export function buildReport(
   return {
     scenario: scenario.name,
     ...run,
+    warmup: run.warmup && result.warmup ? { asked: run.warmup, ...result.warmup } : null,
     setup: scenario.describe(),
     arrivals: result.arrivals,
     dropped: result.recorder.dropped,
@@ -107,7 +108,7 @@ export function htmlReport(report: Report): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>floodgate loadtest: ${esc(report.scenario)}</title>
 <style>body{font:14px/1.45 system-ui,sans-serif;max-width:900px;margin:2rem auto;padding:0 1rem;color:#111}table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}td,th{border-bottom:1px solid #e5e7eb;padding:.3rem .5rem;text-align:right}td:first-child,th:first-child{text-align:left}figure{margin:1rem 0}code{background:#f3f4f6;padding:0 .2rem}</style></head><body>
 <h1>floodgate loadtest — ${esc(report.scenario)}</h1>
-<p>Target <code>${esc(report.target)}</code>, started ${esc(report.startedAt)}, stages <code>${esc(report.stages.join(' '))}</code>${report.warmup ? `, after a warm-up of ${esc(report.warmup)} (not recorded)` : ''}.
+<p>Target <code>${esc(report.target)}</code>, started ${esc(report.startedAt)}, stages <code>${esc(report.stages.join(' '))}</code>${report.warmup ? `, after a warm-up of ${esc(report.warmup.asked)} (${report.warmup.arrivals} arrivals, not recorded)` : ''}.
 ${report.interrupted ? `<b>Interrupted (Ctrl-C)</b> after ${(report.interruptedAfterSeconds ?? report.durationSeconds).toFixed(1)} s: this is what ran until then${report.abandoned ? `; ${report.abandoned} requests in flight were abandoned` : ''}. ` : ''}${report.arrivals} arrivals, <b>${report.dropped} dropped</b>, ${report.unfinished} unfinished at the end, ${report.durationSeconds.toFixed(1)} s.
 Setup: <code>${esc(JSON.stringify(report.setup))}</code></p>
 <h2>Audit</h2><table><tr><th>Result</th><th>Invariant</th><th>Detail</th></tr>${audit}</table>

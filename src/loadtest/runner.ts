@@ -54,9 +54,10 @@ export interface RunOptions {
   /** After the last stage, flows still running get this long to finish. */
   drainMs: number;
   /**
-   * Before the stages, this long of the scenario's warm-up arrivals at the first stage's rate, not
-   * recorded (as wrk2 leaves its calibration out): connections open, and the generator's and the
-   * target's code compiled, before the first measured arrival. 0 (the default): none.
+   * Before the stages, this long of the scenario's warm-up arrivals at the rate of the first stage
+   * that has one, not recorded (as wrk2 leaves out its calibration): connections open, and the
+   * generator's and the target's code compiled, before the first measured arrival. 0 (the
+   * default): none.
    */
   warmupMs?: number;
   /**
@@ -76,8 +77,21 @@ export interface Progress {
   totalMs: number;
 }
 
+/** What the warm-up did (nothing of it is in the recorder). */
+export interface WarmupResult {
+  arrivals: number;
+  /** Warm-up flows that failed (a request that could not be sent, the scenario's own error). */
+  failed: number;
+  /** Warm-up flows still running when the stages began (their requests share the connections). */
+  unfinished: number;
+  durationMs: number;
+}
+
 export interface RunResult {
   recorder: Recorder;
+  /** When the stages began (after the warm-up, if any). */
+  startedAt: string;
+  warmup: WarmupResult | null;
   arrivals: number;
   unfinished: number;
   durationMs: number;
@@ -96,8 +110,9 @@ export interface RunResult {
  */
 export async function run(scenario: Scenario, options: RunOptions): Promise<RunResult> {
   const pool = new Pool(options.target, { connections: options.connections, pipelining: 1, keepAliveTimeout: 30_000 });
-  if (options.warmupMs && scenario.warmup && !options.signal?.aborted) await warmUp(pool, scenario, options);
+  const warmup = options.warmupMs && scenario.warmup ? await warmUp(pool, scenario, options) : null;
   const recorder = new Recorder();
+  const startedAt = new Date().toISOString();
   const t0 = performance.now();
   const now = () => performance.now() - t0;
   let flows = 0;
@@ -139,7 +154,8 @@ export async function run(scenario: Scenario, options: RunOptions): Promise<RunR
       const timer = setTimeout(done, ms);
       signal?.addEventListener('abort', done, { once: true });
     });
-  let interruptedAtMs: number | null = null;
+  // Interrupted during the warm-up: no stage ran.
+  let interruptedAtMs: number | null = signal?.aborted ? 0 : null;
   signal?.addEventListener('abort', () => (interruptedAtMs = now()), { once: true });
   let second = 0;
   let over = false;
@@ -195,6 +211,8 @@ export async function run(scenario: Scenario, options: RunOptions): Promise<RunR
   await (interrupted ? pool.destroy() : pool.close());
   return {
     recorder,
+    startedAt,
+    warmup,
     arrivals: count,
     unfinished,
     durationMs: now(),
@@ -238,36 +256,60 @@ function requester(pool: Pool, recorder: Recorder | null, now: () => number): Fl
 const WARMUP_GRACE_MS = 5_000;
 
 /**
- * The warm-up: the scenario's warm-up arrivals on the run's own connections, at the first stage
- * with a rate's rate, for `warmupMs`; nothing recorded. The stages start once its flows ended (or
- * after WARMUP_GRACE_MS), so that no warm-up request competes with a measured one.
+ * The warm-up: the scenario's warm-up arrivals on the run's own connections, at the rate of the
+ * first stage that has one, for `warmupMs`, at most `maxInFlight` at once; nothing recorded. The
+ * stages start once its flows ended, or after WARMUP_GRACE_MS (those still running are counted:
+ * their requests then share the connections with the first measured ones), or at once on Ctrl-C.
  */
-async function warmUp(pool: Pool, scenario: Scenario, options: RunOptions): Promise<void> {
+async function warmUp(pool: Pool, scenario: Scenario, options: RunOptions): Promise<WarmupResult> {
   const rate = options.stages.find((s) => s.ratePerSecond > 0)?.ratePerSecond ?? 0;
-  if (rate === 0) return;
   const t0 = performance.now();
   const now = () => performance.now() - t0;
   const flow: Flow = {
     now,
     request: requester(pool, null, now),
     sleep: async () => false,
-    later: (_ms, wake, id) => wake(false, id),
+    later: (_ms, wake, id) => queueMicrotask(() => wake(false, id)),
     begin: () => {},
     end: () => {},
   };
+  const signal = options.signal;
   const flows = new Set<Promise<void>>();
-  const due = arrivals([{ ratePerSecond: rate, durationMs: options.warmupMs! }]);
-  let i = 0;
-  for (let next = due.next(); !next.done && !options.signal?.aborted; ) {
-    while (!next.done && next.value.at <= now()) {
-      const running: Promise<void> = scenario.warmup!(i++, flow, next.value.at).then(
-        () => void flows.delete(running),
-        () => void flows.delete(running),
-      );
-      flows.add(running);
-      next = due.next();
+  let started = 0;
+  let failed = 0;
+  if (rate > 0) {
+    const due = arrivals([{ ratePerSecond: rate, durationMs: options.warmupMs! }]);
+    for (let next = due.next(); !next.done && !signal?.aborted; ) {
+      while (!next.done && next.value.at <= now()) {
+        if (flows.size < options.maxInFlight) {
+          const running: Promise<void> = scenario.warmup!(started++, flow, next.value.at).then(
+            () => void flows.delete(running),
+            () => {
+              failed++;
+              flows.delete(running);
+            },
+          );
+          flows.add(running);
+        }
+        next = due.next();
+      }
+      if (!next.done) await new Promise((resolve) => setTimeout(resolve, Math.min(Math.max(1, next.value.at - now()), 50)));
     }
-    if (!next.done) await new Promise((resolve) => setTimeout(resolve, Math.min(Math.max(1, next.value.at - now()), 50)));
   }
-  await Promise.race([Promise.all(flows), new Promise((resolve) => setTimeout(resolve, WARMUP_GRACE_MS))]);
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  await Promise.race([
+    Promise.all(flows),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, WARMUP_GRACE_MS);
+    }),
+    new Promise<void>((resolve) => {
+      onAbort = () => resolve();
+      if (signal?.aborted) resolve();
+      else signal?.addEventListener('abort', onAbort, { once: true });
+    }),
+  ]);
+  clearTimeout(timer);
+  if (onAbort) signal?.removeEventListener('abort', onAbort);
+  return { arrivals: started, failed, unfinished: flows.size, durationMs: now() };
 }

@@ -17,8 +17,8 @@ export const LOADTEST_USAGE = `Usage: floodgate loadtest --target URL --scenario
   --max-in-flight N      flows in progress at most; arrivals beyond are dropped (default 400000)
   --max-lag-ms N         an arrival not started within N ms of its time is dropped (default 1000)
   --drain D              after the last stage, time for flows still running (default 10s)
-  --warmup D             before the stages, D of the scenario's warm-up at the first stage's rate,
-                         on entities of its own, not recorded (seats-one-seat; default none)
+  --warmup D             before the stages, D of the scenario's warm-up at the first stage rate
+                         above 0, on entities of its own, not recorded (seats-one-seat; default none)
   --report PATH          writes PATH.json and PATH.html
   --keep                 keep the room, campaign and partner key it created (default: archived, revoked)
   --quiet                no progress line

@@ -177,6 +177,11 @@ describe('floodgate CLI: help, usage errors, operational errors', () => {
         loadtestUsage,
       ],
       [
+        [...target, '--scenario', 'seats-one-seat', '--stage', '0/s:1s', '--admin-token', 'a'.repeat(20), '--warmup', '1s'],
+        /^floodgate loadtest: --warmup: no stage has a rate to warm up at$/,
+        loadtestUsage,
+      ],
+      [
         [...target, '--scenario', 'seats-one-seat', '--stage', '1/s:1s', '--admin-token', 'a'.repeat(20), '--warmup', 'soon'],
         /^floodgate loadtest: bad --warmup "soon"/,
         loadtestUsage,

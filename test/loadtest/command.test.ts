@@ -129,12 +129,13 @@ describe('floodgate loadtest: stages, progress and summary', () => {
     try {
       const origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
       const warm: number[] = [];
+      const slept: boolean[] = [];
       const scenario: Scenario = {
         ...oneRequest,
         async warmup(i, flow, at) {
           warm.push(i);
           await flow.request('warm', { method: 'GET', path: '/warm' }, at);
-          assert.equal(await flow.sleep(10), false, 'a warm-up flow that sleeps ends');
+          slept.push(await flow.sleep(10));
         },
       };
       const result = await run(scenario, {
@@ -147,6 +148,8 @@ describe('floodgate loadtest: stages, progress and summary', () => {
         warmupMs: 500,
       });
       assert.equal(warm.length, 20, 'the first stage with a rate sets the warm-up rate (40/s for 0.5 s)');
+      assert.deepEqual(slept, Array(20).fill(false), 'a warm-up flow that sleeps ends');
+      assert.deepEqual({ ...result.warmup, durationMs: 0 }, { arrivals: 20, failed: 0, unfinished: 0, durationMs: 0 });
       assert.equal(result.arrivals, 20);
       assert.deepEqual(paths.slice(0, 20), Array(20).fill('/warm'), 'every warm-up request before the first measured one');
       assert.deepEqual(paths.slice(20), Array(20).fill('/'));
@@ -156,6 +159,47 @@ describe('floodgate loadtest: stages, progress and summary', () => {
         [['get', 20]],
       );
     } finally {
+      server.close();
+    }
+  });
+
+  it('Ctrl-C during the warm-up ends it at once: no stage runs, and the run says it was interrupted before them', async () => {
+    // A server that answers the warm-up slowly: its flows would hold the stages back for the grace time.
+    const server = createServer((_req, res) => {
+      setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'), 3_000);
+    }).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      const interrupt = new AbortController();
+      setTimeout(() => interrupt.abort(), 300);
+      const started = performance.now();
+      const result = await run(
+        {
+          ...oneRequest,
+          async warmup(_i, flow, at) {
+            await flow.request('warm', { method: 'GET', path: '/warm' }, at);
+          },
+        },
+        {
+          target: origin,
+          stages: [parseStage('20/s:5s')],
+          connections: 4,
+          maxInFlight: 100,
+          maxLagMs: 1000,
+          drainMs: 10_000,
+          warmupMs: 5_000,
+          signal: interrupt.signal,
+          interruptGraceMs: 100,
+        },
+      );
+      assert.ok(performance.now() - started < 2_500, `it took ${Math.round(performance.now() - started)} ms`);
+      assert.equal(result.interrupted, true);
+      assert.equal(result.interruptedAtMs, 0);
+      assert.equal(result.arrivals, 0);
+      assert.ok(result.warmup!.arrivals >= 4 && result.warmup!.arrivals <= 10, `${result.warmup!.arrivals} warm-up arrivals`);
+    } finally {
+      server.closeAllConnections();
       server.close();
     }
   });
