@@ -539,6 +539,8 @@
   const HASH_KEYS = ['room', 'campaign', 'show', 'term', 'course', 'partner', 'user'];
 
   const selected = { room: null, campaign: null, show: null, term: null, course: null, partner: null, user: null };
+  /** Entities a link named that the lists did not have yet: the next refresh opens them if it finds them. */
+  let linked = {};
   const views = { room: null, campaign: null, show: null, term: null, course: null, partner: null };
 
   function hashSelection(hash = location.hash) {
@@ -1223,12 +1225,14 @@
         ['show', shows],
         ['term', terms],
       ]) {
-        const wanted = list.some((e) => e.id === selected[kind]) ? selected[kind] : (list[0]?.id ?? null);
+        const has = (id) => id && list.some((e) => e.id === id);
+        const wanted = has(linked[kind]) ? linked[kind] : has(selected[kind]) ? selected[kind] : (list[0]?.id ?? null);
         if (wanted !== selected[kind] || (wanted && !views[kind])) {
           if (kind === 'term') termCourses = [];
           select(kind, wanted);
         }
       }
+      linked = {};
       if (selected.partner && !views.partner && partners.some((p) => p.partnerId === selected.partner)) select('partner', selected.partner);
       renderRoomView();
       renderCampaignView();
@@ -1666,12 +1670,21 @@
   // A link or the history buttons change the address: the views follow it. The address the event
   // names, not location.hash: a refresh finishing before this event is handled rewrites the
   // address with the selection it knows (writeHash), which would undo the user's step.
+  // An entity the lists do not have yet (made a moment ago elsewhere) is looked for in the lists
+  // at once, and opened if they have it then.
   window.addEventListener('hashchange', (event) => {
     const wanted = hashSelection(new URL(event.newURL).hash);
     const lists = { room: rooms, campaign: campaigns, show: shows, term: terms, course: termCourses };
+    let unknown = false;
     for (const kind of Object.keys(lists)) {
-      if (wanted[kind] && wanted[kind] !== selected[kind] && lists[kind].some((e) => e.id === wanted[kind])) select(kind, wanted[kind]);
+      if (!wanted[kind] || wanted[kind] === selected[kind]) continue;
+      if (lists[kind].some((e) => e.id === wanted[kind])) select(kind, wanted[kind]);
+      else if (kind !== 'course') {
+        linked[kind] = wanted[kind];
+        unknown = true;
+      }
     }
+    if (unknown && token) refresh();
   });
 
   Object.assign(selected, hashSelection());

@@ -270,6 +270,18 @@ describe('the admin dashboard in a real browser', () => {
     await close(page);
   });
 
+  it('a link to a room made after the page loaded its lists opens that room', async () => {
+    const page = await dashboard({ width: 1280, height: 900 });
+    const fresh = await createRoom(instance.app, { id: uniqueId('fresh'), admitPerSecond: 1, maxActive: 1, sessionSeconds: 60 });
+    await page.evaluate((hash) => {
+      location.hash = hash;
+    }, `#room=${fresh.id}&campaign=${campaign.id}`);
+    // Before, the link was dropped for good: no later refresh opened the room.
+    await page.locator('#room-view h3', { hasText: fresh.id }).waitFor({ timeout: 5_000 });
+    assert.match(await page.evaluate(() => location.hash), new RegExp(`room=${fresh.id}`));
+    await close(page);
+  });
+
   it('on a phone (375 × 667): no horizontal scroll, and the actions are within reach', async () => {
     const page = await dashboard({ width: 375, height: 667 });
     await eventually(async () => ((await points(page, '#chart-room-queue')).points > 0 ? true : undefined));
