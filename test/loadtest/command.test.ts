@@ -48,11 +48,17 @@ function report(overrides: Partial<Report>): Report {
   };
 }
 
-/** A local server answering every request with 200 {}. */
-async function okServer() {
-  const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{}')).listen(0, '127.0.0.1');
+/** A local server answering every request with 200 {} (after `delayMs`); `paths` lists what it was asked, in order. */
+async function okServer(options: { delayMs?: number } = {}) {
+  const paths: string[] = [];
+  const server = createServer((req, res) => {
+    paths.push(req.url ?? '');
+    const answer = () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    if (options.delayMs) setTimeout(answer, options.delayMs);
+    else answer();
+  }).listen(0, '127.0.0.1');
   await once(server, 'listening');
-  return { server, origin: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
+  return { server, paths, origin: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
 }
 
 const oneRequest: Scenario = {
@@ -120,14 +126,8 @@ describe('floodgate loadtest: stages, progress and summary', () => {
   });
 
   it("a warm-up runs the scenario's warm-up flows before the first arrival, at the first stage's rate, and records none", async () => {
-    const paths: string[] = [];
-    const server = createServer((req, res) => {
-      paths.push(req.url ?? '');
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    }).listen(0, '127.0.0.1');
-    await once(server, 'listening');
+    const { server, paths, origin } = await okServer();
     try {
-      const origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
       const warm: number[] = [];
       const slept: boolean[] = [];
       const scenario: Scenario = {
@@ -165,12 +165,8 @@ describe('floodgate loadtest: stages, progress and summary', () => {
 
   it('Ctrl-C during the warm-up ends it at once: no stage runs, and the run says it was interrupted before them', async () => {
     // A server that answers the warm-up slowly: its flows would hold the stages back for the grace time.
-    const server = createServer((_req, res) => {
-      setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'), 3_000);
-    }).listen(0, '127.0.0.1');
-    await once(server, 'listening');
+    const { server, origin } = await okServer({ delayMs: 3_000 });
     try {
-      const origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
       const interrupt = new AbortController();
       setTimeout(() => interrupt.abort(), 300);
       const started = performance.now();
